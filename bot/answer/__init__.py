@@ -1,0 +1,1 @@
+"""Answering questions about indexed news with verified, numbered citations."""

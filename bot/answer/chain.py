@@ -1,0 +1,389 @@
+"""The answering chain: retrieve → numbered sources within a token budget → prompt → LLM
+(or the offline extractive engine) → verified citations → :class:`Answer`.
+
+Built as a LangChain LCEL runnable (``Answerer.runnable``) for sync and async use,
+with a separate token-streaming path for front ends that edit a message as text
+arrives.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from bot.answer.citations import CitationVerifier, VerificationResult, render, split_cited_sentences
+from bot.answer.context import number_sources, render_sources
+from bot.answer.extractive import ExtractiveEngine
+from bot.answer.llm import LLM_UNAVAILABLE
+from bot.answer.models import Answer, ClaimWarning, Source
+from bot.answer.retrieval import HybridRetriever, Retrieval
+from bot.prompts import PromptFile, PromptLibrary
+from index.errors import InvalidInputError
+from index.tokens import count_tokens
+
+log = logging.getLogger(__name__)
+
+REFUSAL = "The indexed articles don't say."
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class ClaimLike(Protocol):
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def verdict(self) -> str: ...
+
+    @property
+    def note(self) -> str: ...
+
+    @property
+    def flagged_at(self) -> datetime: ...
+
+
+class ClaimMatchLike(Protocol):
+    @property
+    def claim(self) -> ClaimLike: ...
+
+    @property
+    def passage_index(self) -> int: ...
+
+
+class ClaimMatcherLike(Protocol):
+    def match(self, passages: Sequence[str]) -> Sequence[ClaimMatchLike]: ...
+
+
+class DisagreementFinder(Protocol):
+    def __call__(self, sources: Sequence[Source]) -> list[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RefusalPolicy:
+    """Refuse when neither retriever is confident; calibrated on MultiHop-RAG null queries."""
+
+    min_dense: float = 0.35
+    min_bm25: float = 12.0
+
+    def refuse(self, retrieval: Retrieval) -> bool:
+        if not retrieval.passages:
+            return True
+        return retrieval.top_dense < self.min_dense and retrieval.top_bm25 < self.min_bm25
+
+
+@dataclass(slots=True)
+class Draft:
+    text: str
+    engine: str
+    note: str = ""
+    sentences: list[tuple[str, tuple[int, ...]]] | None = None
+    completion_tokens: int = 0
+
+
+@dataclass(slots=True)
+class _State:
+    """What flows between the chain's steps."""
+
+    question: str
+    outlet: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    started: float = 0.0
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    retrieval: Retrieval | None = None
+    sources: list[Source] = field(default_factory=list)
+    warnings: list[ClaimWarning] = field(default_factory=list)
+    prompt_inputs: dict[str, str] = field(default_factory=dict)
+    draft: Draft | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _human_date(day: date) -> str:
+    return f"{day.day} {day.strftime('%B %Y')}"
+
+
+class Answerer:
+    """Answers questions about the indexed news; every sentence cites its sources."""
+
+    def __init__(
+        self,
+        retriever: HybridRetriever,
+        prompts: PromptLibrary,
+        extractive: ExtractiveEngine,
+        verifier: CitationVerifier,
+        *,
+        llm: BaseChatModel | None = None,
+        claim_matcher: ClaimMatcherLike | None = None,
+        disagreements: DisagreementFinder | None = None,
+        also_in: Callable[[str], tuple[str, ...]] | None = None,
+        k: int = 10,
+        context_tokens: int = 3000,
+        max_question_chars: int = 1000,
+        refusal: RefusalPolicy | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.retriever = retriever
+        self.prompts = prompts
+        self.extractive = extractive
+        self.verifier = verifier
+        self.llm = llm
+        self.claim_matcher = claim_matcher
+        self.disagreements = disagreements
+        self.also_in = also_in
+        self.k = k
+        self.context_tokens = context_tokens
+        self.max_question_chars = max_question_chars
+        self.refusal = refusal or RefusalPolicy()
+        self.clock = clock
+        self.prompt: PromptFile = prompts.get("answer")
+        self.runnable: Runnable[dict[str, Any], Answer] = (
+            RunnableLambda(self._retrieve_step) | RunnableLambda(self._draft_step) | RunnableLambda(self._finish)
+        ).with_config(run_name="factdesk-answer")
+
+    # ------------------------------------------------------------------ public API
+    def ask(
+        self,
+        question: str,
+        *,
+        outlet: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Answer:
+        return self.runnable.invoke({"question": question, "outlet": outlet, "since": since, "until": until})
+
+    async def aask(
+        self,
+        question: str,
+        *,
+        outlet: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Answer:
+        return await self.runnable.ainvoke({"question": question, "outlet": outlet, "since": since, "until": until})
+
+    async def astream(
+        self,
+        question: str,
+        *,
+        outlet: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> AsyncIterator[str | Answer]:
+        """Yield raw text deltas as the LLM writes, then the verified :class:`Answer` last.
+
+        The deltas are a preview: the final answer (citations checked) replaces them.
+        """
+        import asyncio
+
+        inputs = {"question": question, "outlet": outlet, "since": since, "until": until}
+        state = await asyncio.to_thread(self._retrieve_step, inputs)
+        if self._should_refuse(state) or self.llm is None:
+            state = await asyncio.to_thread(self._draft_step, state)
+            answer = await asyncio.to_thread(self._finish, state)
+            yield answer.text
+            yield answer
+            return
+        started = time.perf_counter()
+        parts: list[str] = []
+        try:
+            async for delta in self._llm_chain().astream(state.prompt_inputs):
+                parts.append(delta)
+                yield delta
+            state.draft = Draft("".join(parts), "llm", completion_tokens=count_tokens("".join(parts)))
+        except LLM_UNAVAILABLE as exc:
+            log.warning("LLM unavailable while streaming (%s); using the extractive engine", exc)
+            state.draft = self._extractive_draft(state, note=self._fallback_note(exc))
+        state.timings["draft"] = (time.perf_counter() - started) * 1000
+        answer = await asyncio.to_thread(self._finish, state)
+        yield answer
+
+    # ------------------------------------------------------------------ steps
+    def _validate(self, question: str) -> str:
+        text = _CONTROL.sub(" ", question or "").strip()
+        text = re.sub(r"\s+", " ", text)
+        if not text:
+            raise InvalidInputError("the question is empty")
+        if len(text) > self.max_question_chars:
+            raise InvalidInputError(
+                f"the question is too long ({len(text)} characters; the limit is {self.max_question_chars})"
+            )
+        return text
+
+    def _retrieve_step(self, inputs: dict[str, Any]) -> _State:
+        state = _State(
+            question=self._validate(str(inputs.get("question", ""))),
+            outlet=inputs.get("outlet"),
+            since=inputs.get("since"),
+            until=inputs.get("until"),
+            started=time.perf_counter(),
+            now=self.clock(),
+        )
+        state.retrieval = self.retriever.retrieve(
+            state.question, self.k, outlet=state.outlet, since=state.since, until=state.until, now=state.now
+        )
+        state.timings["retrieval"] = state.retrieval.timings_ms.get("total", 0.0)
+        if self._should_refuse(state):
+            return state
+        state.sources = number_sources(state.retrieval.passages, self.context_tokens, self.also_in)
+        state.warnings = self._claim_warnings(state.sources)
+        state.prompt_inputs = {
+            "question": state.question,
+            "sources": render_sources(state.sources),
+            "today": state.now.date().isoformat(),
+            "disputed": self._disputed_text(state.warnings),
+        }
+        return state
+
+    def _should_refuse(self, state: _State) -> bool:
+        return state.retrieval is None or self.refusal.refuse(state.retrieval)
+
+    def _llm_chain(self) -> Runnable[dict[str, str], str]:
+        assert self.llm is not None
+        return self.prompt.chat_template | self.llm | StrOutputParser()
+
+    def _draft_step(self, state: _State) -> _State:
+        started = time.perf_counter()
+        if self._should_refuse(state):
+            state.draft = Draft(REFUSAL, "refusal")
+        elif self.llm is None:
+            state.draft = self._extractive_draft(state)
+        else:
+            llm_draft = self._llm_chain() | RunnableLambda(
+                lambda text: Draft(text, "llm", completion_tokens=count_tokens(text))
+            )
+            fallback: Runnable[dict[str, str], Draft] = RunnableLambda(
+                lambda _inputs: self._extractive_draft(state, note=self._fallback_note(None))
+            )
+            chain = llm_draft.with_fallbacks([fallback], exceptions_to_handle=LLM_UNAVAILABLE)
+            state.draft = chain.invoke(state.prompt_inputs)
+        state.timings["draft"] = (time.perf_counter() - started) * 1000
+        return state
+
+    @staticmethod
+    def _fallback_note(exc: BaseException | None) -> str:
+        detail = f" ({type(exc).__name__})" if exc else ""
+        return f"The language model was unavailable{detail}; this answer was extracted directly from the sources."
+
+    def _extractive_draft(self, state: _State, note: str = "") -> Draft:
+        assert state.retrieval is not None
+        sentences = self.extractive.answer(
+            state.question, state.sources, status_question=state.retrieval.plan.status, now=state.now
+        )
+        return Draft(render_plain(sentences), "extractive", note=note, sentences=sentences)
+
+    def _finish(self, state: _State) -> Answer:
+        assert state.retrieval is not None and state.draft is not None
+        draft = state.draft
+        started = time.perf_counter()
+        searched = state.retrieval.plan.describe()
+        if draft.engine == "refusal" or draft.text.strip().startswith(REFUSAL):
+            return self._refusal(state, searched)
+        cited = draft.sentences if draft.sentences is not None else split_cited_sentences(draft.text)
+        result: VerificationResult = self.verifier.verify(cited, state.sources)
+        state.timings["verify"] = (time.perf_counter() - started) * 1000
+        if not result.sentences:
+            return self._refusal(state, searched, note="No sentence of the draft answer was supported by the sources.")
+        cited_numbers = {n for s in result.sentences for n in s.citations}
+        used = [s for s in state.sources if s.number in cited_numbers]
+        dated = [s.published_at.date() for s in used if s.published_at]
+        as_of = max(dated) if dated else None
+        notes = [n for n in (draft.note, *result.notes) if n]
+        if result.dropped:
+            notes.append(f"{result.dropped} unsupported sentence(s) removed.")
+        disagreements = self.disagreements(used) if self.disagreements else []
+        state.timings["total"] = (time.perf_counter() - state.started) * 1000
+        prompt_tokens = count_tokens(self.prompt.system) + sum(count_tokens(v) for v in state.prompt_inputs.values())
+        return Answer(
+            question=state.question,
+            text=render(result.sentences),
+            sentences=result.sentences,
+            sources=state.sources,
+            engine="llm" if draft.engine == "llm" else "extractive",
+            as_of=as_of,
+            notes=notes,
+            disagreements=disagreements,
+            warnings=[w for w in state.warnings if w.source_number in cited_numbers or w.source_number is None],
+            support_score=result.support_score,
+            prompt_name=self.prompt.name,
+            prompt_hash=self.prompt.content_hash,
+            retrieval=state.retrieval.passages,
+            timings_ms=state.timings,
+            tokens={
+                "prompt": prompt_tokens if draft.engine == "llm" else 0,
+                "context": prompt_tokens,
+                "completion": draft.completion_tokens,
+            },
+            searched=searched,
+        )
+
+    def _refusal(self, state: _State, searched: str, note: str = "") -> Answer:
+        assert state.retrieval is not None
+        state.timings["total"] = (time.perf_counter() - state.started) * 1000
+        return Answer(
+            question=state.question,
+            text=f"{REFUSAL} Nothing in the index answers this (searched {searched}).",
+            sentences=[],
+            sources=[],
+            engine="refusal",
+            refused=True,
+            notes=[note] if note else [],
+            prompt_name=self.prompt.name,
+            prompt_hash=self.prompt.content_hash,
+            retrieval=state.retrieval.passages,
+            timings_ms=state.timings,
+            tokens={"prompt": 0, "context": 0, "completion": 0},
+            searched=searched,
+        )
+
+    # ------------------------------------------------------------------ claims
+    def _claim_warnings(self, sources: Sequence[Source]) -> list[ClaimWarning]:
+        if self.claim_matcher is None or not sources:
+            return []
+        owners: list[int] = []
+        texts: list[str] = []
+        for source in sources:
+            for passage in source.passages:
+                owners.append(source.number)
+                texts.append(passage.text)
+        warnings: dict[int, ClaimWarning] = {}
+        for match in self.claim_matcher.match(texts):
+            claim = match.claim
+            if claim.id not in warnings:
+                warnings[claim.id] = ClaimWarning(
+                    claim_id=claim.id,
+                    claim=claim.text,
+                    verdict=claim.verdict,
+                    note=claim.note,
+                    flagged_at=claim.flagged_at,
+                    source_number=owners[match.passage_index],
+                )
+        return list(warnings.values())
+
+    @staticmethod
+    def _disputed_text(warnings: Sequence[ClaimWarning]) -> str:
+        if not warnings:
+            return ""
+        lines = [
+            f'- "{w.claim}" (source [{w.source_number}]) is marked {w.verdict.upper()} by moderators'
+            + (f": {w.note}" if w.note else "")
+            for w in warnings
+        ]
+        return (
+            "7. Moderators have flagged these claims. If your answer mentions one, say it is disputed "
+            "and do not present it as fact:\n" + "\n".join(lines)
+        )
+
+
+def render_plain(sentences: Sequence[tuple[str, tuple[int, ...]]]) -> str:
+    return " ".join(text + "".join(f"[{n}]" for n in numbers) for text, numbers in sentences)

@@ -1,0 +1,73 @@
+"""Numbering sources and packing their passages into a prompt within a token budget.
+
+Article text is untrusted: it is fenced inside ``<source>`` tags that the text
+itself cannot close, and the system prompt says to treat it as data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from bot.answer.models import Passage, Source
+from index.tokens import count_tokens
+
+_TAG = re.compile(r"</?\s*(sources?|system|instructions?)\b[^>]*>", re.IGNORECASE)
+
+
+def fence(text: str) -> str:
+    """Neutralise anything in article text that looks like our delimiters."""
+    return _TAG.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
+
+
+def number_sources(
+    passages: Sequence[Passage],
+    budget_tokens: int,
+    also_in: Callable[[str], tuple[str, ...]] | None = None,
+    max_sources: int = 8,
+) -> list[Source]:
+    """Group passages by article in rank order, numbering articles 1..n, within the token budget."""
+    order: list[str] = []
+    grouped: dict[str, list[Passage]] = {}
+    used = 0
+    for passage in passages:
+        cost = count_tokens(passage.text) + 30  # header and separators
+        if used + cost > budget_tokens:
+            continue
+        if passage.article_id not in grouped:
+            if len(order) >= max_sources:
+                continue
+            order.append(passage.article_id)
+            grouped[passage.article_id] = []
+        grouped[passage.article_id].append(passage)
+        used += cost
+    sources = []
+    for number, article_id in enumerate(order, 1):
+        parts = sorted(grouped[article_id], key=lambda p: p.start)
+        first = parts[0]
+        sources.append(
+            Source(
+                number=number,
+                article_id=article_id,
+                title=first.title,
+                outlet=first.outlet,
+                url=first.url,
+                published_at=first.published_at,
+                passages=tuple(parts),
+                also_in=also_in(article_id) if also_in else (),
+            )
+        )
+    return sources
+
+
+def render_sources(sources: Sequence[Source]) -> str:
+    """The block the LLM sees: one fenced, numbered source per article."""
+    blocks = []
+    for source in sources:
+        when = source.published_at.date().isoformat() if source.published_at else "date unknown"
+        body = "\n…\n".join(fence(p.text) for p in source.passages)
+        blocks.append(
+            f'<source n="{source.number}" outlet="{fence(source.outlet)}" published="{when}">\n'
+            f"Title: {fence(source.title)}\n{body}\n</source>"
+        )
+    return "\n\n".join(blocks)

@@ -1,0 +1,50 @@
+"""The chat model: any OpenAI-compatible endpoint through langchain-openai.
+
+The openai SDK underneath retries 429, 5xx, connection errors and timeouts with
+exponential backoff (``max_retries``); when it still fails, the answerer falls
+back to the extractive engine.
+"""
+
+from __future__ import annotations
+
+import httpx
+import openai
+from langchain_core.language_models import BaseChatModel
+
+from bot.settings import Settings
+
+# What "the LLM is unavailable" looks like, after the SDK's own retries.
+LLM_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    openai.APIConnectionError,
+    openai.APITimeoutError,
+    openai.RateLimitError,
+    openai.InternalServerError,
+    openai.APIStatusError,
+    httpx.HTTPError,
+    TimeoutError,
+    ConnectionError,
+)
+
+
+def make_chat_model(
+    settings: Settings,
+    http_client: httpx.Client | None = None,
+    http_async_client: httpx.AsyncClient | None = None,
+) -> BaseChatModel | None:
+    """The configured chat model, or None when no API key is set (offline mode)."""
+    if not settings.llm_enabled or settings.openai_api_key is None:
+        return None
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(
+        model=settings.llm_model,
+        api_key=settings.openai_api_key,
+        base_url=settings.openai_base_url,
+        temperature=settings.llm_temperature,
+        timeout=settings.llm_timeout,
+        max_retries=settings.llm_max_retries,
+        streaming=False,
+        stream_usage=True,
+        http_client=http_client,
+        http_async_client=http_async_client,
+    )

@@ -1,0 +1,196 @@
+"""Data passed between retrieval, the engines, citation checking and the front ends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+Engine = Literal["llm", "extractive", "refusal"]
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A retrieved chunk with the scores that ranked it."""
+
+    chunk_id: str
+    article_id: str
+    text: str
+    title: str
+    outlet: str
+    url: str | None
+    published_at: datetime | None
+    start: int
+    end: int
+    score: float = 0.0
+    dense_score: float = 0.0
+    bm25_score: float = 0.0
+    rank: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "chunk_id": self.chunk_id,
+            "article_id": self.article_id,
+            "title": self.title,
+            "outlet": self.outlet,
+            "url": self.url,
+            "published_at": self.published_at.isoformat() if self.published_at else None,
+            "span": [self.start, self.end],
+            "score": round(self.score, 6),
+            "dense_score": round(self.dense_score, 6),
+            "bm25_score": round(self.bm25_score, 6),
+            "rank": self.rank,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One numbered source of an answer: an article and the passages of it shown to the engine."""
+
+    number: int
+    article_id: str
+    title: str
+    outlet: str
+    url: str | None
+    published_at: datetime | None
+    passages: tuple[Passage, ...]
+    also_in: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return "\n…\n".join(p.text for p in self.passages)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "article_id": self.article_id,
+            "title": self.title,
+            "outlet": self.outlet,
+            "url": self.url,
+            "published_at": self.published_at.isoformat() if self.published_at else None,
+            "also_in": list(self.also_in),
+            "passages": [{"chunk_id": p.chunk_id, "span": [p.start, p.end], "text": p.text} for p in self.passages],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CitedSentence:
+    """A sentence of the answer with the sources it cites and how well they support it."""
+
+    text: str
+    citations: tuple[int, ...]
+    support: float  # 0..1, best support among its cited sources
+    supported: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "citations": list(self.citations),
+            "support": round(self.support, 4),
+            "supported": self.supported,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimWarning:
+    """A moderator-flagged claim that a used passage states."""
+
+    claim_id: int
+    claim: str
+    verdict: str
+    note: str
+    flagged_at: datetime
+    source_number: int | None
+
+    def render(self) -> str:
+        when = self.flagged_at.date().isoformat()
+        note = f" — {self.note}" if self.note else ""
+        where = f" (source [{self.source_number}])" if self.source_number else ""
+        return f"⚠ Moderators marked “{self.claim}” as {self.verdict.upper()} on {when}{note}{where}."
+
+
+@dataclass(slots=True)
+class Answer:
+    """The full result of a question: text for people, structure for front ends and --json."""
+
+    question: str
+    text: str
+    sentences: list[CitedSentence]
+    sources: list[Source]
+    engine: Engine
+    refused: bool = False
+    as_of: date | None = None
+    notes: list[str] = field(default_factory=list)
+    disagreements: list[str] = field(default_factory=list)
+    warnings: list[ClaimWarning] = field(default_factory=list)
+    support_score: float = 0.0
+    prompt_name: str = ""
+    prompt_hash: str = ""
+    retrieval: list[Passage] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    tokens: dict[str, int] = field(default_factory=dict)
+    searched: str = ""
+
+    def cited_numbers(self) -> list[int]:
+        seen: list[int] = []
+        for sentence in self.sentences:
+            for n in sentence.citations:
+                if n not in seen:
+                    seen.append(n)
+        return sorted(seen)
+
+    def render_sources(self) -> str:
+        lines = []
+        for source in self.sources:
+            if source.number not in self.cited_numbers():
+                continue
+            when = source.published_at.date().isoformat() if source.published_at else "date unknown"
+            also = f" (also: {', '.join(source.also_in)})" if source.also_in else ""
+            url = f" {source.url}" if source.url else ""
+            lines.append(f"[{source.number}] {source.title} — {source.outlet}{also}, {when}.{url}")
+        return "\n".join(lines)
+
+    def render(self) -> str:
+        """Plain text as the CLI prints it: answer, notes, warnings, then sources."""
+        parts = [self.text]
+        if self.disagreements:
+            parts.append("\n".join(f"Sources disagree: {d}" for d in self.disagreements))
+        if self.warnings:
+            parts.append("\n".join(w.render() for w in self.warnings))
+        if self.notes:
+            parts.append("\n".join(f"Note: {n}" for n in self.notes))
+        sources = self.render_sources()
+        if sources:
+            parts.append("Sources:\n" + sources)
+        return "\n\n".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "engine": self.engine,
+            "refused": self.refused,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "sentences": [s.to_dict() for s in self.sentences],
+            "citations": self.cited_numbers(),
+            "sources": [s.to_dict() for s in self.sources],
+            "notes": self.notes,
+            "disagreements": self.disagreements,
+            "warnings": [
+                {
+                    "claim_id": w.claim_id,
+                    "claim": w.claim,
+                    "verdict": w.verdict,
+                    "note": w.note,
+                    "flagged_at": w.flagged_at.isoformat(),
+                    "source": w.source_number,
+                }
+                for w in self.warnings
+            ],
+            "support_score": round(self.support_score, 4),
+            "prompt": {"name": self.prompt_name, "hash": self.prompt_hash},
+            "retrieval": [p.to_dict() for p in self.retrieval],
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            "tokens": self.tokens,
+            "searched": self.searched,
+        }

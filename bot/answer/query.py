@@ -1,0 +1,164 @@
+"""Reading a question: which outlets and times it names, whether it asks for a story's status,
+and how it splits into one clause per outlet for multi-part questions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from bot.answer.extractive import is_status_question
+from index.clean import parse_datetime
+
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december|"
+    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+)
+_DATE_PATTERNS = [
+    re.compile(rf"\b(?P<m>{_MONTHS})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})\b", re.I),
+    re.compile(rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<m>{_MONTHS})\.?,?\s+(?P<y>\d{{4}})\b", re.I),
+    re.compile(r"\b(?P<iso>\d{4}-\d{2}-\d{2})\b"),
+]
+_RELATIVE = [
+    (re.compile(r"\btoday\b", re.I), 1),
+    (re.compile(r"\byesterday\b", re.I), 2),
+    (re.compile(r"\b(this|past|last) week\b", re.I), 7),
+    (re.compile(r"\b(last|past) (24|twenty-four) hours\b", re.I), 1),
+    (re.compile(r"\b(this|past|last) month\b", re.I), 31),
+]
+_PAST_N_DAYS = re.compile(r"\b(?:last|past) (\d{1,3}) days\b", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """A part of the question aimed at one outlet (or at everything when ``outlet`` is None)."""
+
+    text: str
+    outlet: str | None
+    day: date | None = None
+
+
+@dataclass(slots=True)
+class QueryPlan:
+    question: str
+    outlets: list[str] = field(default_factory=list)
+    clauses: list[Clause] = field(default_factory=list)
+    days: list[date] = field(default_factory=list)
+    since: datetime | None = None
+    until: datetime | None = None
+    status: bool = False
+
+    def describe(self) -> str:
+        """What was searched, for refusals and --json."""
+        parts = []
+        if self.outlets:
+            parts.append("outlets: " + ", ".join(self.outlets))
+        if self.since or self.until:
+            start = self.since.date().isoformat() if self.since else "…"
+            end = self.until.date().isoformat() if self.until else "now"
+            parts.append(f"published {start} to {end}")
+        return "; ".join(parts) or "all indexed articles"
+
+
+def outlet_aliases(outlet: str) -> set[str]:
+    """Names a question may use for an outlet: "The Roar | Sports Writers Blog" → "the roar", "roar"."""
+    name = outlet.strip().lower()
+    aliases = {name}
+    for sep in (" | ", " - ", " – ", ": "):
+        if sep in name:
+            aliases.add(name.split(sep)[0].strip())
+    for alias in list(aliases):
+        if alias.startswith("the ") and len(alias) > 8:
+            aliases.add(alias[4:])
+        if alias.endswith(".com"):
+            aliases.add(alias[:-4])
+    return {a for a in aliases if len(a) >= 3}
+
+
+class OutletMatcher:
+    """Finds outlet names in text, longest alias first, with word boundaries."""
+
+    def __init__(self, outlets: Iterable[str]) -> None:
+        by_alias: dict[str, str] = {}
+        for outlet in sorted(set(outlets)):
+            for alias in outlet_aliases(outlet):
+                by_alias.setdefault(alias, outlet)
+        self._by_alias = by_alias
+        ordered = sorted(by_alias, key=len, reverse=True)
+        self._pattern = (
+            re.compile(r"(?<![\w])(" + "|".join(re.escape(a) for a in ordered) + r")(?![\w])", re.IGNORECASE)
+            if ordered
+            else None
+        )
+
+    def find(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, canonical outlet) for each mention, in order."""
+        if self._pattern is None:
+            return []
+        return [(m.start(), m.end(), self._by_alias[m.group(1).lower()]) for m in self._pattern.finditer(text)]
+
+
+def find_days(text: str) -> list[tuple[int, date]]:
+    """Explicit calendar dates in the text with their positions."""
+    found: list[tuple[int, date]] = []
+    for pattern in _DATE_PATTERNS:
+        for match in pattern.finditer(text):
+            groups = match.groupdict()
+            value = parse_datetime(
+                groups["iso"] if groups.get("iso") else f"{groups['d']} {groups['m'][:3]} {groups['y']}"
+            )
+            if value is not None:
+                found.append((match.start(), value.date()))
+    return sorted(found)
+
+
+def _parse_day_words(text: str) -> date | None:
+    value = parse_datetime(text)
+    return value.date() if value else None
+
+
+def plan_query(
+    question: str,
+    outlets: Iterable[str] | OutletMatcher,
+    now: datetime | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QueryPlan:
+    """Turn a question into a retrieval plan; explicit ``since``/``until`` win over the text."""
+    now = now or datetime.now(UTC)
+    matcher = outlets if isinstance(outlets, OutletMatcher) else OutletMatcher(outlets)
+    plan = QueryPlan(question=question, status=is_status_question(question), since=since, until=until)
+    if plan.since is None:
+        for pattern, days in _RELATIVE:
+            if pattern.search(question):
+                plan.since = now - timedelta(days=days)
+                break
+        match = _PAST_N_DAYS.search(question)
+        if plan.since is None and match:
+            plan.since = now - timedelta(days=int(match.group(1)))
+        since_match = re.search(r"\bsince\s+([^,?.;]+)", question, re.I)
+        if plan.since is None and since_match:
+            day = find_days(since_match.group(1) + " " + str(now.year))
+            if day:
+                plan.since = datetime.combine(day[0][1], datetime.min.time(), tzinfo=UTC)
+    mentions = matcher.find(question)
+    dated = find_days(question)
+    plan.days = [d for _, d in dated]
+    seen: list[str] = []
+    for _, _, outlet in mentions:
+        if outlet not in seen:
+            seen.append(outlet)
+    plan.outlets = seen
+    if len(mentions) >= 1:
+        # Each outlet's clause runs from just after the previous mention to the next one.
+        bounds = [m[0] for m in mentions] + [len(question)]
+        for i, (start, end, outlet) in enumerate(mentions):
+            left = mentions[i - 1][1] if i > 0 else 0
+            right = bounds[i + 1]
+            text = (question[left:start] + " " + question[end:right]).strip(" ,;'\"?")
+            clause_days = [d for pos, d in dated if left <= pos < right]
+            plan.clauses.append(
+                Clause(text=text or question, outlet=outlet, day=clause_days[0] if clause_days else None)
+            )
+    return plan

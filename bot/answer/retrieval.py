@@ -1,0 +1,399 @@
+"""Hybrid retrieval: BM25 (bm25s sidecar) + dense vectors (Chroma), fused by reciprocal rank.
+
+Questions that name outlets are split into one clause per outlet and each clause
+is searched within its outlet, so a question comparing two outlets' reports
+gets passages from both. Results are spread across articles so one long
+article cannot fill the context.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import numpy as np
+
+from bot.answer.models import Passage
+from bot.answer.query import Clause, OutletMatcher, QueryPlan, plan_query
+from index.bm25 import BM25Index
+from index.embeddings import NamedEmbeddings, embed_array
+from index.store import ChunkStore
+
+log = logging.getLogger(__name__)
+
+RRF_K = 60
+# Up to this many chunks, dense search is exact over vectors held in memory (384 floats each:
+# ~150 MB at the limit); beyond it, Chroma's HNSW index answers.
+EXACT_SEARCH_MAX_CHUNKS = 100_000
+
+
+@dataclass(slots=True)
+class Retrieval:
+    """Ranked passages plus what was searched and how long each step took."""
+
+    passages: list[Passage]
+    plan: QueryPlan
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    top_dense: float = 0.0
+    top_bm25: float = 0.0
+
+
+@dataclass(slots=True)
+class _Corpus:
+    """Chunk texts and metadata aligned with the BM25 ids, loaded once per store generation."""
+
+    generation: str
+    ids: list[str]
+    texts: list[str]
+    metas: list[dict[str, object]]
+    position: dict[str, int]
+    outlet_of: np.ndarray  # int code per chunk
+    outlet_codes: dict[str, int]
+    published_ts: np.ndarray
+    article_of: list[str]
+    bm25: BM25Index
+    matcher: OutletMatcher
+    vectors: np.ndarray | None  # unit chunk vectors for exact search; None = ask Chroma (large indexes)
+    day_of: np.ndarray  # days since epoch of publication, -1 unknown
+
+
+def _dt(value: object) -> datetime | None:
+    text = str(value or "")
+    return datetime.fromisoformat(text) if text else None
+
+
+class HybridRetriever:
+    """Finds the passages that answer a question; rebuilds its view when the index changes."""
+
+    def __init__(
+        self,
+        store: ChunkStore,
+        bm25_loader: Callable[[], BM25Index],
+        embeddings: NamedEmbeddings,
+        *,
+        candidates: int = 60,
+        per_article: int = 4,
+        dense_weight: float = 0.3,
+        bm25_weight: float = 1.0,
+        mode: str = "full",
+        fusion: str = "score",
+        clause_dates: bool = True,
+        clauses_first: bool = True,
+        clause_depth: int = 3,
+    ) -> None:
+        """``mode`` is for ablations: ``bm25``, ``dense``, ``rrf`` (plain fusion) or ``full``."""
+        if mode not in ("full", "rrf", "bm25", "dense"):
+            raise ValueError(f"unknown retrieval mode {mode!r}")
+        self.mode = mode
+        self.fusion = fusion
+        self.clause_dates = clause_dates
+        self.clauses_first = clauses_first
+        self.clause_depth = clause_depth
+        self.store = store
+        self.bm25_loader = bm25_loader
+        self.embeddings = embeddings
+        self.candidates = candidates
+        self.per_article = per_article
+        self.dense_weight = dense_weight
+        self.bm25_weight = bm25_weight
+        self._corpus: _Corpus | None = None
+
+    # ------------------------------------------------------------------ corpus view
+    def corpus(self) -> _Corpus:
+        generation = self.store.generation()
+        if self._corpus is None or self._corpus.generation != generation:
+            self._corpus = self._load(generation)
+        return self._corpus
+
+    def _load(self, generation: str) -> _Corpus:
+        started = time.perf_counter()
+        bm25 = self.bm25_loader()
+        exact = self.store.chunk_count() <= EXACT_SEARCH_MAX_CHUNKS
+        ids, texts, metas, vectors = self.store.all_chunks_with_vectors(with_vectors=exact)
+        by_id = {cid: i for i, cid in enumerate(ids)}
+        order = [by_id[cid] for cid in bm25.ids if cid in by_id]
+        if len(order) != len(ids):
+            log.warning("BM25 sidecar and store disagree (%d vs %d chunks)", len(bm25.ids), len(ids))
+        ids = [ids[i] for i in order]
+        texts = [texts[i] for i in order]
+        metas = [metas[i] for i in order]
+        matrix = vectors[order] if vectors is not None else None
+        published = np.asarray([int(str(m.get("published_ts", -1))) for m in metas], dtype=np.int64)
+        outlets = sorted({str(m.get("outlet", "")) for m in metas})
+        codes = {o: i for i, o in enumerate(outlets)}
+        corpus = _Corpus(
+            generation=generation,
+            ids=ids,
+            texts=texts,
+            metas=metas,
+            position={cid: i for i, cid in enumerate(ids)},
+            outlet_of=np.asarray([codes[str(m.get("outlet", ""))] for m in metas], dtype=np.int32),
+            outlet_codes=codes,
+            published_ts=published,
+            article_of=[str(m.get("article_id", "")) for m in metas],
+            bm25=bm25,
+            matcher=OutletMatcher(outlets),
+            vectors=matrix,
+            day_of=np.where(published >= 0, published // 86400, -1),
+        )
+        log.info("retriever loaded %d chunks in %.0f ms", len(ids), (time.perf_counter() - started) * 1000)
+        return corpus
+
+    def outlets(self) -> list[str]:
+        return sorted(self.corpus().outlet_codes)
+
+    # ------------------------------------------------------------------ search
+    def retrieve(
+        self,
+        question: str,
+        k: int = 10,
+        *,
+        outlet: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        now: datetime | None = None,
+    ) -> Retrieval:
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        corpus = self.corpus()
+        plan = plan_query(question, corpus.matcher, now=now or datetime.now(UTC), since=since, until=until)
+        if outlet:
+            wanted = [o for o in corpus.outlet_codes if o.lower() == outlet.strip().lower()]
+            plan.outlets = wanted or [outlet]
+            plan.clauses = [Clause(question, plan.outlets[0])]
+        timings["plan"] = (time.perf_counter() - t0) * 1000
+        if not corpus.ids:
+            return Retrieval([], plan, timings)
+
+        base_mask = self._mask(corpus, plan, None)
+        t1 = time.perf_counter()
+        vector = embed_array(self.embeddings, [question])[0]
+        timings["embed"] = (time.perf_counter() - t1) * 1000
+
+        t2 = time.perf_counter()
+        dense_best: dict[int, float] = {}
+        bm25_best: dict[int, float] = {}
+        global_lists, global_raw = self._search(corpus, question, vector, base_mask, dense_best, bm25_best)
+        clause_lists: list[list[int]] = []
+        for clause in plan.clauses if self.mode == "full" else []:
+            mask = self._mask(corpus, plan, clause)
+            if mask is not None and not mask.any():
+                continue
+            # Which words of a question belong to which outlet is ambiguous ("X, according to
+            # Fortune, and Y ..." vs "Fortune's view on X ..."; measured: splitting the text
+            # did not help), so each outlet is searched with the whole question, restricted
+            # to that outlet's articles.
+            found, raw = self._search(corpus, question, vector, mask, dense_best, bm25_best)
+            clause_lists.append(self._fuse(found, raw))
+        timings["search"] = (time.perf_counter() - t2) * 1000
+
+        t3 = time.perf_counter()
+        if self.mode == "bm25":
+            ranked = global_lists[0]
+        elif self.mode == "dense":
+            ranked = global_lists[1]
+        elif self.mode == "rrf":
+            ranked = self._fuse(global_lists)
+        else:
+            fused = self._fuse(global_lists, global_raw)
+            if plan.status:
+                fused = self._recency_boost(corpus, fused)
+            if clause_lists and not self.clauses_first:
+                ranked = self._interleave([fused[:1], *clause_lists], fused)
+            else:
+                ranked = self._interleave(clause_lists, fused) if clause_lists else fused
+            ranked = self._diversify(corpus, ranked, k)
+        passages = [self._passage(corpus, i, rank, dense_best, bm25_best) for rank, i in enumerate(ranked[:k], 1)]
+        timings["fuse"] = (time.perf_counter() - t3) * 1000
+        timings["total"] = (time.perf_counter() - t0) * 1000
+        return Retrieval(
+            passages,
+            plan,
+            timings,
+            top_dense=max(dense_best.values(), default=0.0),
+            top_bm25=max(bm25_best.values(), default=0.0),
+        )
+
+    def _mask(self, corpus: _Corpus, plan: QueryPlan, clause: Clause | None) -> np.ndarray | None:
+        mask: np.ndarray | None = None
+        if plan.since or plan.until:
+            lo = int(plan.since.timestamp()) if plan.since else -(2**62)
+            hi = int(plan.until.timestamp()) if plan.until else 2**62
+            mask = (corpus.published_ts >= lo) & (corpus.published_ts < hi)
+        if clause is not None and clause.outlet is not None:
+            code = corpus.outlet_codes.get(clause.outlet)
+            outlet_mask = corpus.outlet_of == code if code is not None else np.zeros(len(corpus.ids), dtype=bool)
+            mask = outlet_mask if mask is None else mask & outlet_mask
+        if clause is not None and clause.day is not None and self.clause_dates:
+            # "the TechCrunch report published on October 7": that day, give or take a time zone.
+            day = (clause.day - date(1970, 1, 1)).days
+            day_mask = np.abs(corpus.day_of - day) <= 1
+            narrowed = day_mask if mask is None else mask & day_mask
+            if narrowed.any():
+                mask = narrowed
+        return mask
+
+    def _search(
+        self,
+        corpus: _Corpus,
+        query: str,
+        vector: np.ndarray,
+        mask: np.ndarray | None,
+        dense_best: dict[int, float],
+        bm25_best: dict[int, float],
+    ) -> tuple[list[list[int]], tuple[dict[int, float], dict[int, float]]]:
+        """Two ranked lists of chunk positions (BM25, dense) restricted to ``mask``, with their scores."""
+        n = self.candidates
+        scores = corpus.bm25.scores_for(query)
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
+        top = np.argpartition(-scores, min(n, len(scores) - 1))[:n] if len(scores) > n else np.arange(len(scores))
+        top = top[np.argsort(-scores[top])]
+        bm25_list = [int(i) for i in top if scores[i] > 0]
+        bm25_raw = {i: float(scores[i]) for i in bm25_list}
+        for i, value in bm25_raw.items():
+            bm25_best[i] = max(bm25_best.get(i, 0.0), value)
+        dense_raw: dict[int, float] = {}
+        dense_list = self._dense(corpus, vector, mask, n, dense_raw)
+        for i, value in dense_raw.items():
+            dense_best[i] = max(dense_best.get(i, -1.0), value)
+        return [bm25_list, dense_list], (bm25_raw, dense_raw)
+
+    def _dense(
+        self,
+        corpus: _Corpus,
+        vector: np.ndarray,
+        mask: np.ndarray | None,
+        n: int,
+        dense_best: dict[int, float],
+    ) -> list[int]:
+        if corpus.vectors is not None:
+            sims = corpus.vectors @ vector.astype(np.float32)
+            if mask is not None:
+                sims = np.where(mask, sims, -2.0)
+            count = min(n, len(sims))
+            top = np.argpartition(-sims, count - 1)[:count] if len(sims) > count else np.arange(len(sims))
+            top = top[np.argsort(-sims[top])]
+            ranked = [int(i) for i in top if sims[i] > -2.0]
+            for pos in ranked:
+                dense_best[pos] = max(dense_best.get(pos, -1.0), float(sims[pos]))
+            return ranked
+        where: dict[str, object] | None = None
+        if mask is not None:
+            allowed = sorted({corpus.article_of[i] for i in np.flatnonzero(mask)})
+            if not allowed:
+                return []
+            where = {"article_id": {"$in": allowed}}
+        result = self.store.chunks.query(
+            query_embeddings=[vector.tolist()],
+            n_results=min(n, len(corpus.ids)),
+            where=where,  # type: ignore[arg-type]
+            include=["distances"],
+        )
+        out: list[int] = []
+        for cid, distance in zip(result["ids"][0], (result["distances"] or [[]])[0], strict=True):
+            found = corpus.position.get(cid)
+            if found is None:
+                continue
+            out.append(found)
+            dense_best[found] = max(dense_best.get(found, -1.0), 1.0 - float(distance))
+        return out
+
+    def _fuse(
+        self, lists: Sequence[Sequence[int]], raw: tuple[dict[int, float], dict[int, float]] | None = None
+    ) -> list[int]:
+        if self.fusion == "score" and raw is not None:
+            return self._score_fuse(lists, raw)
+        weights = [self.bm25_weight, self.dense_weight]
+        scores: dict[int, float] = defaultdict(float)
+        for weight, ranked in zip(weights, lists, strict=False):
+            for rank, pos in enumerate(ranked):
+                scores[pos] += weight / (RRF_K + rank + 1)
+        return sorted(scores, key=lambda p: -scores[p])
+
+    def _score_fuse(self, lists: Sequence[Sequence[int]], raw: tuple[dict[int, float], dict[int, float]]) -> list[int]:
+        """Min-max normalised BM25 plus weighted cosine over the union of candidates."""
+        bm25_scores, dense_scores = raw
+        candidates = {p for ranked in lists for p in ranked}
+        if not candidates:
+            return []
+        b = np.asarray([bm25_scores.get(p, 0.0) for p in candidates])
+        d = np.asarray([dense_scores.get(p, 0.0) for p in candidates])
+        b = b / b.max() if b.max() > 0 else b
+        lo = min(d.min(), 0.0) if len(d) else 0.0
+        d = (d - lo) / (d.max() - lo) if d.max() > lo else d
+        total = self.bm25_weight * b + self.dense_weight * d
+        keys = list(candidates)
+        order = np.argsort(-total)
+        return [keys[i] for i in order]
+
+    @staticmethod
+    def _recency_boost(corpus: _Corpus, fused: list[int]) -> list[int]:
+        """Status questions: blend relevance rank with recency rank among the candidates."""
+        head = fused[:30]
+        by_time = sorted(head, key=lambda p: -int(corpus.published_ts[p]))
+        score = {p: 1 / (RRF_K + r) for r, p in enumerate(head)}
+        for r, p in enumerate(by_time):
+            score[p] += 0.5 / (RRF_K + r)
+        return sorted(head, key=lambda p: -score[p]) + fused[30:]
+
+    def _interleave(self, clause_lists: list[list[int]], fused: list[int]) -> list[int]:
+        """Best passage of each outlet clause first, then alternate, then the global ranking."""
+        out: list[int] = []
+        seen: set[int] = set()
+        depth = 0
+        while depth < self.clause_depth:
+            for ranked in clause_lists:
+                if depth < len(ranked) and ranked[depth] not in seen:
+                    out.append(ranked[depth])
+                    seen.add(ranked[depth])
+            depth += 1
+        for pos in fused:
+            if pos not in seen:
+                out.append(pos)
+                seen.add(pos)
+        for ranked in clause_lists:
+            for pos in ranked:
+                if pos not in seen:
+                    out.append(pos)
+                    seen.add(pos)
+        return out
+
+    def _diversify(self, corpus: _Corpus, ranked: list[int], k: int) -> list[int]:
+        """At most ``per_article`` passages of one article in the first k; the rest keep their order after."""
+        counts: dict[str, int] = defaultdict(int)
+        head: list[int] = []
+        tail: list[int] = []
+        for pos in ranked:
+            article = corpus.article_of[pos]
+            if len(head) < k and counts[article] < self.per_article:
+                head.append(pos)
+                counts[article] += 1
+            else:
+                tail.append(pos)
+        return head + tail
+
+    @staticmethod
+    def _passage(
+        corpus: _Corpus, pos: int, rank: int, dense_best: dict[int, float], bm25_best: dict[int, float]
+    ) -> Passage:
+        meta = corpus.metas[pos]
+        return Passage(
+            chunk_id=corpus.ids[pos],
+            article_id=corpus.article_of[pos],
+            text=corpus.texts[pos],
+            title=str(meta.get("title", "")),
+            outlet=str(meta.get("outlet", "")),
+            url=str(meta.get("url") or "") or None,
+            published_at=_dt(meta.get("published_at")),
+            start=int(str(meta.get("start", 0))),
+            end=int(str(meta.get("end", 0))),
+            score=1.0 / (RRF_K + rank),
+            dense_score=dense_best.get(pos, 0.0),
+            bm25_score=bm25_best.get(pos, 0.0),
+            rank=rank,
+        )

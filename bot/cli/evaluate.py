@@ -1,0 +1,128 @@
+"""``factdesk eval multihop``: retrieval and answer figures on MultiHop-RAG-format data."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bot.cli.app import app, state, user_errors
+from bot.eval.multihop import AnswerScores, evaluate_retrieval, load_queries
+from bot.settings import Settings
+from bot.wiring import build_answerer, build_indexer, build_store
+from index.errors import InvalidInputError
+
+eval_app = typer.Typer(help="Benchmarks that print figures (never timed tests).", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("multihop")
+@user_errors
+def multihop(
+    ctx: typer.Context,
+    corpus: Path = typer.Option(Path("../shared/data/multihop-rag/corpus.json"), help="corpus.json"),
+    queries: Path = typer.Option(Path("../shared/data/multihop-rag/queries-dev.json"), help="queries file"),
+    k: int = typer.Option(10, help="passages retrieved per query"),
+    limit: int = typer.Option(0, help="only the first N queries (0 = all)"),
+    answers: bool = typer.Option(True, "--answers/--no-answers", help="also run the answer engine"),
+    index_dir: Path | None = typer.Option(None, help="index folder (default: <data dir>/eval-multihop)"),
+    json_out: Path | None = typer.Option(None, "--json", help="also write the figures as JSON here"),
+) -> None:
+    """Index the corpus (reused when unchanged), then print Hits@4/10, MRR@10, evidence recall and more."""
+    st = state(ctx)
+    for path in (corpus, queries):
+        if not path.is_file():
+            raise InvalidInputError(f"{path}: file not found")
+    settings = Settings(**{**st.settings.model_dump(), "data_dir": index_dir or st.settings.data_dir / "eval-multihop"})
+    store = build_store(settings)
+    started = time.perf_counter()
+    report = build_indexer(settings, store).ingest([str(corpus)], None, settings.max_source_bytes)
+    st.err.print(
+        f"index: {report.count('added')} added, {report.count('unchanged')} unchanged, "
+        f"{report.count('duplicate')} near-duplicates, {len(report.errors)} errors "
+        f"in {time.perf_counter() - started:.1f}s",
+        highlight=False,
+    )
+    items = load_queries(queries)
+    if limit:
+        items = items[:limit]
+    answerer = build_answerer(settings, store)
+    retriever = answerer.retriever
+    retriever.corpus()
+    answerable = [q for q in items if q.question_type != "null_query"]
+    with _progress(st) as progress:
+        task = progress.add_task("retrieval", total=len(answerable))
+        scores = evaluate_retrieval(
+            items,
+            lambda q, n: [p.text for p in retriever.retrieve(q, n).passages],
+            k,
+            lambda done: progress.update(task, completed=done),
+        )
+        answer_scores = AnswerScores()
+        if answers:
+            task2 = progress.add_task("answers", total=len(items))
+            for query in items:
+                t0 = time.perf_counter()
+                answer = answerer.ask(query.query)
+                answer_scores.add(
+                    query,
+                    answer.refused,
+                    answer.text,
+                    answer.tokens.get("context", 0),
+                    (time.perf_counter() - t0) * 1000,
+                )
+                progress.advance(task2)
+    figures = {
+        "retrieval": scores.summary(),
+        "answers": answer_scores.summary() if answers else None,
+        "config": {
+            "k": k,
+            "chunk_tokens": settings.chunk_tokens,
+            "embedding": store.embeddings.model_name,
+            "engine": "llm" if answerer.llm is not None else "extractive",
+            "queries": len(items),
+        },
+    }
+    _print(st, figures)
+    if json_out:
+        json_out.write_text(json.dumps(figures, indent=2))
+    typer.echo(json.dumps(figures, indent=2))
+
+
+def _progress(st: object) -> Progress:
+    from bot.cli.app import State
+
+    assert isinstance(st, State)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=st.err,
+        transient=True,
+    )
+
+
+def _print(st: object, figures: Mapping[str, object]) -> None:
+    from bot.cli.app import State
+
+    assert isinstance(st, State)
+    table = Table(title="MultiHop-RAG")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for section in ("retrieval", "answers"):
+        values = figures.get(section)
+        if not isinstance(values, dict):
+            continue
+        for name, value in values.items():
+            if isinstance(value, dict):
+                value = ", ".join(f"{k}={v:.3f}" for k, v in value.items())
+            elif isinstance(value, float):
+                value = f"{value:.3f}" if "ms" not in name and "tokens" not in name else f"{value:.1f}"
+            table.add_row(name, str(value))
+    st.err.print(table)

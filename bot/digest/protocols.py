@@ -1,0 +1,64 @@
+"""What the digest needs from parts built elsewhere, as structural types.
+
+The digest accepts any object with these methods, so tests pass fakes and the
+answer and claims packages stay free to change their classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from bot.answer.models import CitedSentence, Source
+
+
+class Extractor(Protocol):
+    """:class:`bot.answer.extractive.ExtractiveEngine`: cited sentences picked from the sources."""
+
+    def answer(
+        self, question: str, sources: Sequence[Source], *, status_question: bool
+    ) -> list[tuple[str, tuple[int, ...]]]: ...
+
+
+class VerificationLike(Protocol):
+    @property
+    def sentences(self) -> list[CitedSentence]: ...
+
+
+class Verifier(Protocol):
+    """:class:`bot.answer.citations.CitationVerifier`: keeps sentences their citations support."""
+
+    def verify(
+        self, sentences: Sequence[tuple[str, Sequence[int]] | CitedSentence] | str, sources: Sequence[Source]
+    ) -> VerificationLike: ...
+
+
+class ClaimLike(Protocol):
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def verdict(self) -> object: ...
+
+    @property
+    def note(self) -> str: ...
+
+
+class ClaimMatchLike(Protocol):
+    @property
+    def claim(self) -> ClaimLike: ...
+
+    @property
+    def passage_index(self) -> int: ...
+
+    @property
+    def sentence(self) -> str: ...
+
+
+class ClaimMatcherLike(Protocol):
+    """:class:`bot.claims.matching.ClaimMatcher`: flagged claims repeated in passages."""
+
+    def match(self, passages: Sequence[str]) -> Sequence[ClaimMatchLike]: ...

@@ -1,0 +1,1 @@
+"""Evaluation harnesses (MultiHop-RAG retrieval and answer metrics)."""

@@ -1,0 +1,127 @@
+"""The one typed settings object, read from the environment and an optional ``.env`` file.
+
+Nothing is read at import time: call :func:`load_settings` (the CLI does, once).
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from index.errors import ConfigError
+
+REPO_PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+
+
+class Settings(BaseSettings):
+    """All of factdesk's knobs; environment names are ``FACTDESK_<NAME>`` unless noted."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FACTDESK_",
+        env_file=None,
+        extra="ignore",
+        populate_by_name=True,
+        env_ignore_empty=True,
+    )
+
+    # --- storage -----------------------------------------------------------------
+    data_dir: Path = Field(Path(".factdesk"), description="Folder for the index, BM25 and databases.")
+    collection: str = Field("articles", description="Chroma collection name.")
+    chroma_host: str | None = Field(None, description="Chroma server host; empty = embedded store.")
+    chroma_port: int = Field(8000, description="Chroma server port.")
+    chroma_ssl: bool = Field(False, description="Use HTTPS for the Chroma server.")
+
+    # --- ingest ------------------------------------------------------------------
+    chunk_tokens: int = Field(256, ge=32, le=2048, description="Max tokens per chunk (cl100k).")
+    chunk_overlap_tokens: int = Field(32, ge=0, le=512, description="Overlap between chunks.")
+    max_source_bytes: int = Field(5_000_000, ge=1_000, description="Largest file or download accepted.")
+    fetch_timeout: float = Field(15.0, gt=0, description="Seconds per HTTP fetch.")
+    fetch_max_redirects: int = Field(5, ge=0, le=20)
+    user_agent: str = Field("factdesk/0.1 (+https://github.com/factdesk)")
+    near_duplicate_threshold: float = Field(
+        0.6, gt=0, le=1, description="Shingle Jaccard above which two articles are one wire story."
+    )
+
+    # --- embeddings --------------------------------------------------------------
+    embedding: Literal["local", "openai"] = Field("local", description="local MiniLM or OpenAI.")
+    openai_embedding_model: str = "text-embedding-3-small"
+    embedding_batch_size: int = Field(16, ge=1, le=2048)
+    embedding_threads: int = Field(0, ge=0, description="onnxruntime threads; 0 = all cores.")
+
+    # --- LLM ---------------------------------------------------------------------
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_API_KEY", "FACTDESK_OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_BASE_URL", "FACTDESK_OPENAI_BASE_URL")
+    )
+    llm_model: str = Field("gpt-4o-mini", description="Chat model name on the OpenAI-compatible server.")
+    llm_temperature: float = Field(0.0, ge=0, le=2)
+    llm_timeout: float = Field(30.0, gt=0)
+    llm_max_retries: int = Field(3, ge=0, le=10)
+
+    # --- answering ---------------------------------------------------------------
+    prompts_dir: Path = Field(REPO_PROMPTS_DIR)
+    retrieval_k: int = Field(10, ge=1, le=50)
+    context_tokens: int = Field(3000, ge=256, le=100_000, description="Token budget for sources in a prompt.")
+    max_question_chars: int = Field(1000, ge=10, le=20_000)
+
+    # --- claims and digests ------------------------------------------------------
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in data_dir.")
+    moderator_user_ids: list[int] = Field(default_factory=list)
+    moderator_role_ids: list[int] = Field(default_factory=list)
+    timezone: str = Field("UTC", description="IANA zone for digests and 'today'.")
+
+    # --- Discord -----------------------------------------------------------------
+    discord_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("DISCORD_TOKEN", "FACTDESK_DISCORD_TOKEN")
+    )
+    discord_guild_id: int | None = None
+    digest_channel_id: int | None = None
+    moderator_channel_id: int | None = None
+    audit_channel_id: int | None = None
+    digest_time: time = Field(time(8, 0))
+    mention_mode: bool = False
+    ask_rate_per_minute: int = Field(5, ge=1)
+    feeds: list[str] = Field(default_factory=list, description="RSS/Atom feed URLs polled by the bot.")
+    feed_poll_minutes: float = Field(30.0, ge=1)
+
+    @field_validator("chroma_host", "openai_base_url", "database_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def llm_enabled(self) -> bool:
+        return self.openai_api_key is not None and bool(self.openai_api_key.get_secret_value())
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def bm25_dir(self) -> Path:
+        return self.data_dir / "bm25"
+
+    @property
+    def manifest_url(self) -> str:
+        return f"sqlite:///{(self.data_dir / 'manifest.sqlite3').resolve()}"
+
+    @property
+    def claims_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'factdesk.sqlite3').resolve()}"
+
+
+def load_settings(env_file: Path | None = Path(".env"), **overrides: Any) -> Settings:
+    """Settings from the environment, then ``env_file`` if it exists, then explicit overrides."""
+    env = env_file if env_file is not None and env_file.exists() else None
+    try:
+        return Settings(_env_file=env, **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "FACTDESK_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise ConfigError(f"invalid setting {name}: {first['msg']} (got {first.get('input')!r})") from exc

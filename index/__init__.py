@@ -1,0 +1,1 @@
+"""factdesk's write path: load, clean, chunk, embed and store news articles."""

@@ -1,0 +1,591 @@
+"""Turn a loader's RawArticle into a clean Article: main text, metadata, references.
+
+Scraped and pasted news carries page furniture ("Skip to content", "Read also:"),
+headlines repeated by the page template and a trailing reference list. Left in,
+these pollute chunks and embeddings, so they are removed here; the reference list
+is kept as structured data instead. Only whole, short, standalone lines are ever
+removed: a sentence that merely contains "read also" stays.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+import math
+import re
+import time
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from difflib import SequenceMatcher
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import trafilatura
+
+from index.errors import SourceError
+from index.models import Article, RawArticle, Reference, article_id
+
+log = logging.getLogger(__name__)
+
+# An HTML page must yield at least this much text after cleaning to count as an
+# article; below it trafilatura has usually found a cookie wall, a paywall teaser
+# or navigation. Both conditions must hold.
+MIN_HTML_WORDS = 30
+MIN_HTML_CHARS = 200
+
+# A "headline-like" line: short, has letters, no sentence-ending punctuation.
+HEADLINE_MAX_WORDS = 30
+HEADLINE_MAX_CHARS = 250
+# Repeated lines are only treated as duplicated headlines when at least this long,
+# so short repeated labels ("Background") are not mistaken for them.
+REPEATED_HEADLINE_MIN_WORDS = 4
+# ... and only when every occurrence is among the first HEADER_LINES non-blank lines:
+# further down, repeated short lines are data ("Available on: Netflix"), not template.
+HEADER_LINES = 10
+# Similarity (difflib ratio on normalised words) above which a line "is" the title.
+TITLE_SIMILARITY = 0.9
+# Boilerplate is only ever a short line.
+BOILERPLATE_MAX_WORDS = 12
+PROMO_MAX_WORDS = 25
+COOKIE_NOTICE_MAX_WORDS = 60
+FALLBACK_TITLE_CHARS = 100
+
+BOILERPLATE_LINES = frozenset(
+    {
+        "skip to content",
+        "skip to main content",
+        "skip to navigation",
+        "skip to footer",
+        "jump to content",
+        "read also",
+        "also read",
+        "read more",
+        "see also",
+        "related",
+        "related articles",
+        "related stories",
+        "related content",
+        "related topics",
+        "more on this story",
+        "recommended",
+        "recommended for you",
+        "you may also like",
+        "you might also like",
+        "most read",
+        "most popular",
+        "most viewed",
+        "trending",
+        "trending now",
+        "latest",
+        "latest news",
+        "latest stories",
+        "top stories",
+        "advertisement",
+        "advertisements",
+        "ad",
+        "sponsored",
+        "sponsored content",
+        "share",
+        "share this",
+        "share this article",
+        "share this story",
+        "share on facebook",
+        "share on twitter",
+        "share on x",
+        "share on linkedin",
+        "share on whatsapp",
+        "share via email",
+        "copy link",
+        "link copied",
+        "tweet",
+        "email",
+        "print",
+        "sign up for our newsletter",
+        "sign up to our newsletter",
+        "subscribe to our newsletter",
+        "newsletter",
+        "subscribe",
+        "subscribe now",
+        "sign up",
+        "sign in",
+        "log in",
+        "register",
+        "follow us",
+        "comments",
+        "show comments",
+        "view comments",
+        "leave a comment",
+        "listen to this article",
+        "back to top",
+        "menu",
+        "search",
+        "home",
+        "loading",
+        "continue reading",
+        "cookie settings",
+        "cookie policy",
+        "cookie preferences",
+        "manage cookies",
+        "accept cookies",
+        "accept all cookies",
+        "accept all",
+        "reject all",
+        "privacy policy",
+        "terms of use",
+        "terms and conditions",
+        "all rights reserved",
+        "image caption",
+        "media caption",
+    }
+)
+# Markers after which a page lists other stories; if only headline-like lines
+# follow one of these up to the end, they are dropped with it.
+TAIL_MARKERS = frozenset(
+    {
+        "read also",
+        "also read",
+        "read more",
+        "see also",
+        "related",
+        "related articles",
+        "related stories",
+        "more on this story",
+        "recommended",
+        "you may also like",
+        "you might also like",
+        "most read",
+        "most popular",
+        "latest",
+        "latest news",
+        "top stories",
+        "trending",
+    }
+)
+_PROMO = re.compile(
+    r"^(read also|also read|read more|see also|related|recommended|more|watch|listen|most read)"
+    r"\s*[:|»›>\-–—]\s*\S",
+    re.IGNORECASE,
+)
+_ADVERT = re.compile(r"^advertisement\b", re.IGNORECASE)
+_COOKIE_NOTICE = re.compile(
+    r"^(we (and our partners )?use cookies|this (web)?site uses cookies|our (web)?site uses cookies"
+    r"|by (using|continuing to use|continuing to browse) (this|our) (web)?site|cookies help us)\b",
+    re.IGNORECASE,
+)
+_COPYRIGHT = re.compile(r"^(©|\(c\)|copyright)\s*(©\s*)?\d{4}\b", re.IGNORECASE)
+_EDGE_PUNCT = " \t:|»›>·•*#-–—_"
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_SENTENCE_END = re.compile(r"[.:;,]['\"”’)\]]*$")
+_TITLE_SUFFIX = re.compile(r"\s+[|\-–—]\s+[^|\-–—]{1,60}$")
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad"))
+_SPACES = re.compile(r"[ \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+
+_REF_START = re.compile(r"^\[(\d{1,3})\][.:]?\s+\S")
+_REF_SPLIT = re.compile(r"\s*(?=\[\d{1,3}\][.:]?\s)")
+_REF_ENTRY = re.compile(r"^\[(?P<number>\d{1,3})\][.:]?\s+(?P<rest>.+)$", re.DOTALL)
+_REF_QUOTED = re.compile(r"^(?P<outlet>.*?)[,\s]*[\"“](?P<title>.+)[\"”](?P<after>.*)$", re.DOTALL)
+_REF_HEADINGS = frozenset({"references", "sources", "citations", "notes", "source"})
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_TEXT_DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%Y/%m/%d")
+_TEXT_DATE = re.compile(r"\b([A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}|\d{1,2} [A-Z][a-z]{2,8}\.? \d{4}|\d{4}/\d{2}/\d{2})\b")
+_DATETIME_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y/%m/%d", "%Y/%m/%d %H:%M:%S")
+
+
+@dataclass(slots=True)
+class _Extracted:
+    """What trafilatura found in an HTML page."""
+
+    text: str
+    title: str | None
+    author: str | None
+    date: str | None
+    sitename: str | None
+    url: str | None
+
+
+def clean_article(raw: RawArticle) -> Article:
+    """Clean one article; raises SourceError when nothing usable is left."""
+    title = _clean_inline(raw.title)
+    outlet = _clean_inline(raw.outlet)
+    author = _clean_inline(raw.author)
+    url = _clean_inline(raw.url)
+    published = parse_datetime(raw.published_at)
+    text = raw.body
+    page_title: str | None = None
+    if raw.is_html:
+        extracted = _extract_html(raw)
+        text = extracted.text
+        page_title = _clean_inline(extracted.title)
+        title = title or _clean_inline(extracted.title)
+        author = author or _clean_inline(extracted.author)
+        outlet = outlet or _clean_inline(extracted.sitename)
+        url = url or _http_url(extracted.url)
+        if published is None:
+            published = parse_datetime(extracted.date)
+
+    lines = normalize_text(text).split("\n")
+    lines, removed_tail = _strip_tail_section(lines)
+    lines, removed_boilerplate = _strip_boilerplate(lines)
+    lines, references, removed_refs = _extract_references(lines)
+    lines, title, removed_headlines = _strip_headlines(lines, title, page_title)
+    body = _join_lines(lines)
+
+    if raw.is_html and (len(body) < MIN_HTML_CHARS or len(body.split()) < MIN_HTML_WORDS):
+        raise SourceError(raw.source, "no article text found")
+    if not body:
+        raise SourceError(raw.source, "empty article")
+    if not title:
+        title = _fallback_title(body)
+    if not outlet:
+        outlet = _host(url) or "unknown"
+    removed = removed_boilerplate + removed_tail + removed_refs + removed_headlines
+    log.debug("cleaned %s: removed %d lines, %d references", raw.source, removed, len(references))
+    return Article(
+        id=article_id(url, outlet, title, raw.source),
+        title=title,
+        body=body,
+        outlet=outlet,
+        url=url,
+        published_at=published,
+        author=author,
+        source=raw.source,
+        category=_clean_inline(raw.category),
+        references=references,
+        removed_lines=removed,
+    )
+
+
+def parse_datetime(value: object) -> datetime | None:
+    """A timezone-aware datetime from whatever a source gives, or None; never guesses a date.
+
+    Accepts datetime/date objects, ISO 8601 and RFC 2822 strings, a few written
+    forms ("April 1, 2025"), epoch seconds (or milliseconds) and ``time.struct_time``
+    (feedparser's, which is UTC). Naive values are taken as UTC.
+    """
+    try:
+        result = _parse_datetime(value)
+    except (ValueError, TypeError, OverflowError, OSError):
+        return None
+    if result is None:
+        return None
+    return result if result.tzinfo is not None else result.replace(tzinfo=UTC)
+
+
+def normalize_text(text: str) -> str:
+    """NFC, unified newlines and spaces, stripped lines, at most one blank line in a row."""
+    text = unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    while out and not out[-1]:
+        out.pop()
+    return "\n".join(out)
+
+
+def parse_references(text: str) -> list[Reference]:
+    """Parse a reference list such as ``[1] BBC News, "Title," 2025-04-01. [2] ...``."""
+    entries = [part.strip() for part in _REF_SPLIT.split(text.strip()) if part.strip()]
+    references: list[Reference] = []
+    for entry in entries:
+        reference = _parse_reference(entry)
+        if reference is None:
+            return []
+        references.append(reference)
+    return references
+
+
+# --- HTML ---------------------------------------------------------------------------
+
+
+def _extract_html(raw: RawArticle) -> _Extracted:
+    """Main text and metadata via trafilatura; one paragraph per blank-line-separated block."""
+    document = trafilatura.bare_extraction(
+        raw.body,
+        url=raw.url,
+        include_comments=False,
+        include_images=False,
+        include_links=False,
+        with_metadata=True,
+        # No "extensive" search: it turns a copyright year into January 1st.
+        date_extraction_params={
+            "extensive_search": False,
+            "original_date": True,
+            "outputformat": "%Y-%m-%dT%H:%M:%S%z",
+        },
+    )
+    if document is None:
+        raise SourceError(raw.source, "no article text found")
+    data: dict[str, Any] = document if isinstance(document, dict) else document.as_dict()
+    text = str(data.get("text") or "")
+    paragraphs = [line.strip() for line in text.split("\n") if line.strip()]
+    if not paragraphs:
+        raise SourceError(raw.source, "no article text found")
+    return _Extracted(
+        text="\n\n".join(paragraphs),
+        title=_optional_str(data.get("title")),
+        author=_optional_str(data.get("author")),
+        date=_optional_str(data.get("date")),
+        sitename=_optional_str(data.get("sitename")),
+        url=_optional_str(data.get("url")),
+    )
+
+
+# --- line filters ---------------------------------------------------------------------
+
+
+def _key(line: str) -> str:
+    """Lower-case line without decoration, for matching against the boilerplate lists."""
+    return " ".join(line.strip(_EDGE_PUNCT).lower().split())
+
+
+def _is_boilerplate(line: str) -> bool:
+    words = len(line.split())
+    if words <= BOILERPLATE_MAX_WORDS and _key(line) in BOILERPLATE_LINES:
+        return True
+    if words <= PROMO_MAX_WORDS and _PROMO.match(line):
+        return True
+    if words <= 6 and _ADVERT.match(line):
+        return True
+    if words <= BOILERPLATE_MAX_WORDS and _COPYRIGHT.match(line):
+        return True
+    return words <= COOKIE_NOTICE_MAX_WORDS and bool(_COOKIE_NOTICE.match(line))
+
+
+def _strip_boilerplate(lines: list[str]) -> tuple[list[str], int]:
+    kept = [line for line in lines if not (line and _is_boilerplate(line))]
+    return kept, len(lines) - len(kept)
+
+
+def _strip_tail_section(lines: list[str]) -> tuple[list[str], int]:
+    """Drop a trailing "Read also / Related" list of headline links."""
+    for i, line in enumerate(lines):
+        if not line or _key(line) not in TAIL_MARKERS:
+            continue
+        rest = [later for later in lines[i + 1 :] if later]
+        if all(_is_boilerplate(later) or (_is_headline_like(later) and not _REF_START.match(later)) for later in rest):
+            return lines[:i], 1 + len(rest)
+    return lines, 0
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def _is_headline_like(line: str) -> bool:
+    """Short, has letters, does not end like a sentence (questions and exclamations allowed)."""
+    if not line or len(line) > HEADLINE_MAX_CHARS or len(line.split()) > HEADLINE_MAX_WORDS:
+        return False
+    if not any(ch.isalpha() for ch in line):
+        return False
+    return not _SENTENCE_END.search(line)
+
+
+def _same_headline(line: str, title: str) -> bool:
+    """Equal to the title (also when either carries a " | Outlet" suffix), or nearly equal as a whole."""
+    line_forms = {" ".join(_words(line)), " ".join(_words(_TITLE_SUFFIX.sub("", line)))} - {""}
+    title_forms = {" ".join(_words(title)), " ".join(_words(_TITLE_SUFFIX.sub("", title)))} - {""}
+    if line_forms & title_forms:
+        return True
+    if not _is_headline_like(line):
+        return False
+    ratio = SequenceMatcher(None, " ".join(_words(line)), " ".join(_words(title))).ratio()
+    return ratio >= TITLE_SIMILARITY
+
+
+def _strip_headlines(
+    lines: list[str], title: str | None, page_title: str | None = None
+) -> tuple[list[str], str | None, int]:
+    """Remove the title line(s) and repeated headline lines; take the title from the text if unknown.
+
+    ``page_title`` is the HTML page's own headline, removed too when the source
+    (e.g. a feed entry) supplied a different title.
+    """
+    removed = 0
+    if not title:
+        first = next((i for i, line in enumerate(lines) if line), None)
+        if first is not None and _is_headline_like(lines[first]) and not _REF_START.match(lines[first]):
+            title = lines[first].lstrip("# ").strip()
+            lines = lines[:first] + lines[first + 1 :]
+            removed += 1
+    # Where each headline-like line occurs, by position among non-blank lines.
+    positions: dict[str, list[int]] = {}
+    for position, line in enumerate(line for line in lines if line):
+        if _is_headline_like(line) and len(_words(line)) >= REPEATED_HEADLINE_MIN_WORDS:
+            positions.setdefault(" ".join(_words(line)), []).append(position)
+    duplicated = {
+        key
+        for key, seen in positions.items()
+        if len(seen) > 1 and max(seen) < HEADER_LINES  # template repeats sit in the page header
+    }
+    titles = [t for t in (title, page_title) if t]
+    kept: list[str] = []
+    for line in lines:
+        if line and (" ".join(_words(line)) in duplicated or any(_same_headline(line, t) for t in titles)):
+            removed += 1
+            continue
+        kept.append(line)
+    return kept, title, removed
+
+
+def _join_lines(lines: list[str]) -> str:
+    """Lines back to text, one blank line between paragraphs."""
+    return normalize_text("\n".join(lines))
+
+
+# --- references --------------------------------------------------------------------------
+
+
+def _extract_references(lines: list[str]) -> tuple[list[str], list[Reference], int]:
+    """Find a trailing block of ``[n] ...`` entries, parse it and cut it from the body."""
+    paragraphs: list[tuple[int, int]] = []
+    start: int | None = None
+    for i, line in enumerate([*lines, ""]):
+        if line and start is None:
+            start = i
+        elif not line and start is not None:
+            paragraphs.append((start, i))
+            start = None
+    block_start: int | None = None
+    for begin, _end in reversed(paragraphs):
+        if _REF_START.match(lines[begin]):
+            block_start = begin
+        else:
+            break
+    if block_start is None:
+        return lines, [], 0
+    block = [line for line in lines[block_start:] if line]
+    references = parse_references(" ".join(block))
+    if not references:
+        return lines, [], 0
+    cut = block_start
+    heading = [i for i in range(block_start) if lines[i]]
+    if heading and _key(lines[heading[-1]]) in _REF_HEADINGS:
+        cut = heading[-1]
+        block.append(lines[cut])
+    return lines[:cut], references, len(block)
+
+
+def _parse_reference(entry: str) -> Reference | None:
+    match = _REF_ENTRY.match(entry)
+    if not match:
+        return None
+    number = int(match.group("number"))
+    rest = " ".join(match.group("rest").split())
+    quoted = _REF_QUOTED.match(rest)
+    if quoted:
+        outlet = quoted.group("outlet").strip(" ,.;:")
+        title = quoted.group("title").strip().rstrip(",").rstrip()
+        if title.endswith(".") and not title.endswith(".."):
+            title = title[:-1].rstrip()
+        published = _reference_date(quoted.group("after"))
+    else:
+        published = _reference_date(rest)
+        without_date = _ISO_DATE.sub("", _TEXT_DATE.sub("", rest)).strip(" ,.;:")
+        outlet, _, title = without_date.partition(",")
+        outlet, title = outlet.strip(" ,.;:"), title.strip(" ,.;:")
+        if not title:
+            outlet, title = "", outlet
+    if not title:
+        return None
+    return Reference(number=number, outlet=outlet, title=title, published=published, raw=entry.strip())
+
+
+def _reference_date(text: str) -> date | None:
+    iso = _ISO_DATE.search(text)
+    if iso:
+        try:
+            return date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
+        except ValueError:
+            return None
+    written = _TEXT_DATE.search(text)
+    if written:
+        value = written.group(1).replace(".", "").replace(",", ", ").replace(",  ", ", ")
+        for fmt in _TEXT_DATE_FORMATS:
+            try:
+                return datetime.strptime(value, fmt).date()
+            except ValueError:
+                continue
+    return None
+
+
+# --- small helpers ----------------------------------------------------------------------
+
+
+def _parse_datetime(value: object) -> datetime | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    if isinstance(value, time.struct_time):
+        return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    if isinstance(value, int | float):
+        return _from_epoch(float(value))
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    if re.fullmatch(r"-?\d+(\.\d+)?", text):
+        return _from_epoch(float(text))
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        pass
+    for fmt in _DATETIME_FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def _from_epoch(seconds: float) -> datetime | None:
+    if math.isnan(seconds) or math.isinf(seconds):
+        return None
+    if abs(seconds) > 1e11:  # milliseconds (seconds would be past the year 5000)
+        seconds /= 1000
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def _fallback_title(body: str) -> str:
+    """The first sentence, shortened: only when neither source, page nor text has a title."""
+    first = body.split("\n", 1)[0]
+    sentence = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0]
+    if len(sentence) <= FALLBACK_TITLE_CHARS:
+        return sentence
+    return sentence[:FALLBACK_TITLE_CHARS].rsplit(" ", 1)[0] + "…"
+
+
+def _clean_inline(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = " ".join(unicodedata.normalize("NFC", str(value)).translate(_ZERO_WIDTH).split())
+    return text or None
+
+
+def _optional_str(value: object) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _http_url(value: str | None) -> str | None:
+    if value and urlsplit(value).scheme in ("http", "https"):
+        return value
+    return None
+
+
+def _host(url: str | None) -> str | None:
+    if not url:
+        return None
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.") or None

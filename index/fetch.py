@@ -1,0 +1,347 @@
+"""SSRF-safe HTTP fetching for article and feed URLs.
+
+A URL given by a user must never make the bot talk to the machine it runs on,
+the local network or a cloud metadata service. Every hop (the first request and
+each redirect) is therefore checked before it is sent: only http/https, no
+credentials, and every address the host resolves to must be publicly routable.
+The request is then sent to the checked IP itself (``Host`` header and TLS SNI
+keep the original name), so a DNS answer that changes between the check and
+the connection (DNS rebinding) cannot redirect it elsewhere.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ipaddress
+import logging
+import re
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+
+import httpx
+
+from index.errors import BlockedURLError, SourceError
+
+log = logging.getLogger(__name__)
+
+Resolver = Callable[[str, int], list[str]]
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+ALLOWED_SCHEMES = frozenset({"http", "https"})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+ACCEPT = (
+    "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,"
+    "application/xml;q=0.9,text/xml;q=0.9,text/plain;q=0.8,*/*;q=0.5"
+)
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_NUMERIC_LABEL = re.compile(r"^(0[xX][0-9a-fA-F]*|[0-9]+)$")
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"""^<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)["']""")
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedDocument:
+    """A successfully fetched response body, decoded to text.
+
+    ``content_type`` is the bare media type in lower case (``text/html``), without
+    parameters; ``encoding`` is the codec the body was decoded with.
+    """
+
+    requested_url: str
+    final_url: str
+    status: int
+    content_type: str
+    text: str
+    encoding: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """One checked hop: the URL as the user sees it and where to actually connect."""
+
+    url: httpx.URL
+    connect_url: httpx.URL
+    host_header: str
+    sni_hostname: str | None
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """All addresses the operating system resolves ``host`` to."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+def is_public_address(ip: IPAddress) -> bool:
+    """True only for globally routable unicast addresses, looking inside IPv6 wrappers of IPv4."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return is_public_address(ip.ipv4_mapped)
+        if ip in _NAT64:
+            return is_public_address(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        if ip.sixtofour is not None and not is_public_address(ip.sixtofour):
+            return False
+        if ip.teredo is not None and not all(is_public_address(part) for part in ip.teredo):
+            return False
+    return bool(
+        ip.is_global
+        and not ip.is_multicast
+        and not ip.is_private
+        and not ip.is_loopback
+        and not ip.is_link_local
+        and not ip.is_reserved
+        and not ip.is_unspecified
+    )
+
+
+def parse_numeric_host(host: str) -> ipaddress.IPv4Address | None:
+    """Read hosts such as ``2130706433``, ``0x7f.1`` or ``127.1`` as IPv4, the way ``inet_aton`` does.
+
+    Returns None for ordinary names. Raises ValueError for a host that ends in a
+    number but is not a valid address (browsers and resolvers disagree on those).
+    """
+    labels = host.split(".")
+    if len(labels) > 1 and labels[-1] == "":
+        labels.pop()
+    if not labels or not _NUMERIC_LABEL.match(labels[-1]):
+        return None
+    if len(labels) > 4:
+        raise ValueError("too many parts")
+    numbers: list[int] = []
+    for label in labels:
+        if not _NUMERIC_LABEL.match(label):
+            raise ValueError(f"bad part {label!r}")
+        if label[:2].lower() == "0x":
+            numbers.append(int(label[2:] or "0", 16))
+        elif len(label) > 1 and label.startswith("0"):
+            if not set(label) <= set("01234567"):
+                raise ValueError(f"bad octal part {label!r}")
+            numbers.append(int(label, 8))
+        else:
+            numbers.append(int(label))
+    *head, last = numbers
+    if any(n > 255 for n in head) or last >= 256 ** (5 - len(numbers)):
+        raise ValueError("part out of range")
+    value = last
+    for i, n in enumerate(head):
+        value += n * 256 ** (3 - i)
+    return ipaddress.IPv4Address(value)
+
+
+def check_url(url: str) -> httpx.URL:
+    """Parse ``url`` and refuse forbidden schemes and credentials, without any network access."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:
+        if "IPv4" in str(exc) or "IPv6" in str(exc):  # e.g. 0177.0.0.1, which resolvers read as octal
+            raise BlockedURLError(url, f"unusual numeric host ({_one_line(exc)})") from exc
+        raise SourceError(url, f"invalid URL: {_one_line(exc)}") from exc
+    if parsed.scheme not in ALLOWED_SCHEMES:
+        shown = parsed.scheme or "none"
+        raise BlockedURLError(url, f"scheme '{shown}' is not allowed (only http and https)")
+    if parsed.userinfo:
+        raise BlockedURLError(url, "URLs with credentials are not allowed")
+    if not parsed.raw_host:
+        raise SourceError(url, "URL has no host")
+    return parsed
+
+
+def sniff_charset(data: bytes) -> str | None:
+    """The encoding a document declares for itself: BOM, ``<?xml encoding>`` or ``<meta charset>``."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    head = data[:2048]
+    match = _XML_ENCODING.match(head.lstrip()) or _META_CHARSET.search(head)
+    if match:
+        name = match.group(1).decode("ascii", "replace")
+        if _codec_known(name):
+            return name
+    return None
+
+
+class Fetcher:
+    """Fetches one URL at a time through a single httpx client, refusing non-public targets.
+
+    ``transport`` and ``resolver`` exist for tests (``httpx.MockTransport`` and a
+    fake DNS). Because requests go to the checked IP, a mock transport sees the IP
+    in ``request.url`` and the original name in the ``Host`` header.
+    Environment proxies and ``.netrc`` are ignored (``trust_env=False``) so that
+    nothing outside the settings changes where a request goes or what it carries.
+    """
+
+    def __init__(
+        self,
+        timeout: float,
+        max_bytes: int,
+        max_redirects: int,
+        user_agent: str,
+        transport: httpx.BaseTransport | None = None,
+        resolver: Resolver | None = None,
+    ) -> None:
+        self._timeout = timeout
+        self._max_bytes = max_bytes
+        self._max_redirects = max_redirects
+        self._resolver: Resolver = resolver or system_resolver
+        self._client = httpx.Client(
+            transport=transport,
+            timeout=timeout,
+            follow_redirects=False,
+            trust_env=False,
+            headers={"User-Agent": user_agent, "Accept": ACCEPT},
+        )
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self._client.close()
+
+    def get(self, url: str) -> FetchedDocument:
+        """GET ``url``, following at most ``max_redirects`` redirects, each one re-checked."""
+        current = url
+        for hop in range(self._max_redirects + 1):
+            target = self._check(current, url, hop)
+            response = self._send(target, url)
+            try:
+                location = response.headers.get("location")
+                if response.status_code in REDIRECT_STATUSES and location:
+                    current = str(target.url.join(location.strip()))
+                    log.debug("redirect %s -> %s", target.url, current)
+                    continue
+                if not 200 <= response.status_code < 300:
+                    reason = f"HTTP {response.status_code}"
+                    if response.reason_phrase:
+                        reason += f" {response.reason_phrase}"
+                    raise SourceError(url, reason)
+                data = self._read_body(response, url)
+            finally:
+                response.close()
+            media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            text, encoding = _decode(data, response.charset_encoding)
+            log.debug("fetched %s (%d bytes, %s)", target.url, len(data), media_type or "no type")
+            return FetchedDocument(
+                requested_url=url,
+                final_url=str(target.url),
+                status=response.status_code,
+                content_type=media_type,
+                text=text,
+                encoding=encoding,
+            )
+        raise SourceError(url, f"too many redirects (more than {self._max_redirects})")
+
+    def _check(self, hop_url: str, original: str, hop: int) -> _Target:
+        """Validate one hop and pin it to a checked address."""
+        prefix = f"redirect to {hop_url}: " if hop else ""
+        try:
+            parsed = check_url(hop_url)
+        except SourceError as exc:
+            raise type(exc)(original, prefix + exc.reason) from None
+        host = parsed.raw_host.decode("ascii").lower()
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        try:
+            literal: IPAddress | None = ipaddress.ip_address(host)
+        except ValueError:
+            try:
+                literal = parse_numeric_host(host)
+            except ValueError:
+                raise BlockedURLError(original, f"{prefix}unusual numeric host '{host}'") from None
+        if literal is not None:
+            if not is_public_address(literal):
+                raise BlockedURLError(original, f"{prefix}address {literal} is not publicly routable")
+            address = literal
+        else:
+            address = self._resolve(host, port, original, prefix)
+        netloc = parsed.netloc.decode("ascii")
+        return _Target(
+            url=parsed,
+            connect_url=parsed.copy_with(host=str(address)),
+            host_header=netloc,
+            sni_hostname=host.rstrip(".") if parsed.scheme == "https" and literal is None else None,
+        )
+
+    def _resolve(self, host: str, port: int, original: str, prefix: str) -> IPAddress:
+        """Resolve ``host``; refuse when any answer is not public, so no answer can be chosen later."""
+        try:
+            answers = self._resolver(host, port)
+        except (OSError, UnicodeError) as exc:
+            raise SourceError(original, f"{prefix}could not connect: cannot resolve {host} ({exc})") from exc
+        if not answers:
+            raise SourceError(original, f"{prefix}could not connect: {host} has no addresses")
+        addresses: list[IPAddress] = []
+        for answer in answers:
+            try:
+                ip = ipaddress.ip_address(answer.split("%", 1)[0])
+            except ValueError:
+                raise SourceError(original, f"{prefix}resolver returned a bad address {answer!r}") from None
+            if not is_public_address(ip):
+                raise BlockedURLError(original, f"{prefix}{host} resolves to non-public address {ip}")
+            addresses.append(ip)
+        return addresses[0]
+
+    def _send(self, target: _Target, original: str) -> httpx.Response:
+        """Send the pinned request and return the streaming response."""
+        # Cookies are dropped: with pinned IPs the jar would key them by address, not site.
+        self._client.cookies.clear()
+        extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else {}
+        request = self._client.build_request(
+            "GET", target.connect_url, headers={"Host": target.host_header}, extensions=extensions
+        )
+        try:
+            return self._client.send(request, stream=True)
+        except httpx.TimeoutException as exc:
+            raise SourceError(original, f"could not connect: timed out after {self._timeout:g}s") from exc
+        except httpx.HTTPError as exc:
+            raise SourceError(original, f"could not connect: {_one_line(exc)}") from exc
+
+    def _read_body(self, response: httpx.Response, original: str) -> bytes:
+        """Read at most ``max_bytes`` (after content decoding), refusing anything bigger."""
+        declared = response.headers.get("content-length", "")
+        if declared.strip().isdigit() and int(declared) > self._max_bytes:
+            raise SourceError(original, f"response too large ({int(declared)} bytes > {self._max_bytes})")
+        chunks: list[bytes] = []
+        total = 0
+        try:
+            for chunk in response.iter_bytes():
+                total += len(chunk)
+                if total > self._max_bytes:
+                    raise SourceError(original, f"response too large (more than {self._max_bytes} bytes)")
+                chunks.append(chunk)
+        except httpx.TimeoutException as exc:
+            raise SourceError(original, f"could not connect: timed out after {self._timeout:g}s") from exc
+        except httpx.HTTPError as exc:
+            raise SourceError(original, f"could not connect: {_one_line(exc)}") from exc
+        return b"".join(chunks)
+
+
+def _decode(data: bytes, declared: str | None) -> tuple[str, str]:
+    """Decode with the header charset, else the document's own declaration, else UTF-8 (lossy)."""
+    encoding = declared if declared and _codec_known(declared) else sniff_charset(data) or "utf-8"
+    if encoding.lower().replace("_", "-") in ("utf-8", "utf8") and data.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    return data.decode(encoding, errors="replace"), encoding
+
+
+def _codec_known(name: str) -> bool:
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return False
+    return True
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception as one short line for a user-facing message."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:200]

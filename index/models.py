@@ -1,0 +1,112 @@
+"""Plain data objects passed between the loading, cleaning, chunking and storing steps."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """One entry of an article's trailing reference list, e.g. ``[1] BBC News, "Title," 2025-04-01.``."""
+
+    number: int
+    outlet: str
+    title: str
+    published: date | None
+    raw: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "outlet": self.outlet,
+            "title": self.title,
+            "published": self.published.isoformat() if self.published else None,
+            "raw": self.raw,
+        }
+
+
+@dataclass(slots=True)
+class RawArticle:
+    """An article as a loader found it, before cleaning."""
+
+    body: str
+    source: str
+    title: str | None = None
+    outlet: str | None = None
+    url: str | None = None
+    published_at: datetime | None = None
+    author: str | None = None
+    category: str | None = None
+    is_html: bool = False
+
+
+@dataclass(slots=True)
+class Article:
+    """A cleaned article with its metadata; ``id`` is stable across re-ingests."""
+
+    id: str
+    title: str
+    body: str
+    outlet: str
+    url: str | None
+    published_at: datetime | None
+    author: str | None
+    source: str
+    category: str | None = None
+    references: list[Reference] = field(default_factory=list)
+    removed_lines: int = 0
+
+    @property
+    def content_hash(self) -> str:
+        """Changes whenever anything a reader or a citation would see changes."""
+        h = hashlib.sha256()
+        for part in (
+            self.title,
+            self.body,
+            self.outlet,
+            self.url or "",
+            self.published_at.isoformat() if self.published_at else "",
+            self.author or "",
+        ):
+            h.update(part.encode("utf-8"))
+            h.update(b"\x00")
+        return h.hexdigest()
+
+    @property
+    def date_known(self) -> bool:
+        return self.published_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A passage of an article; ``start``/``end`` index into ``Article.body``."""
+
+    id: str
+    article_id: str
+    index: int
+    text: str
+    start: int
+    end: int
+    tokens: int
+
+
+def normalize_url(url: str) -> str:
+    """Canonical form used for ids: lower-case host, no fragment, no trailing slash."""
+    parts = urlsplit(url.strip())
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
+
+
+def article_id(url: str | None, outlet: str, title: str, fallback: str) -> str:
+    """Stable id: from the canonical URL when known, else outlet + title, else the source path."""
+    if url:
+        key = "url:" + normalize_url(url)
+    elif title:
+        key = f"title:{outlet.strip().lower()}|{' '.join(title.lower().split())}"
+    else:
+        key = "source:" + fallback
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]

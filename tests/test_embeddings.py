@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from index.embeddings import LocalMiniLMEmbeddings, embed_array, make_embeddings
+from index.errors import ConfigError
+
+
+def test_vectors_are_unit_length_and_semantic(embeddings: LocalMiniLMEmbeddings) -> None:
+    v = embeddings.embed_array(
+        [
+            "Putin and Zelenskyy may meet in Geneva",
+            "Russian and Ukrainian presidents could hold talks in Switzerland",
+            "A recipe for banana bread with walnuts",
+        ]
+    )
+    assert v.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
+    assert v[0] @ v[1] > 0.4 > v[0] @ v[2]
+
+
+def test_order_is_preserved_despite_length_sorting(embeddings: LocalMiniLMEmbeddings) -> None:
+    texts = ["short", "a much longer sentence about the peace talks in Istanbul " * 5, "medium length text"]
+    together = embeddings.embed_array(texts)
+    alone = np.stack([embeddings.embed_array([t])[0] for t in texts])
+    assert np.allclose(together, alone, atol=1e-4)
+
+
+def test_langchain_and_chroma_interfaces_agree(embeddings: LocalMiniLMEmbeddings) -> None:
+    docs = embeddings.embed_documents(["one text", "another"])
+    query = embeddings.embed_query("one text")
+    chroma = embeddings(["one text"])
+    assert len(docs) == 2 and len(docs[0]) == 384
+    assert np.allclose(docs[0], query, atol=1e-5)
+    assert np.allclose(chroma[0], query, atol=1e-5)
+    assert embeddings.name() == embeddings.model_name
+
+
+def test_long_text_is_windowed_not_crashing(embeddings: LocalMiniLMEmbeddings) -> None:
+    vector = embeddings.embed_query("ceasefire " * 3000)
+    assert len(vector) == 384
+
+
+def test_windowing_matches_full_context_closely() -> None:
+    text = " ".join(["The summit in Geneva was denied by both governments on Thursday."] * 20)
+    windowed = LocalMiniLMEmbeddings(window=64).embed_array([text])[0]
+    full = LocalMiniLMEmbeddings(window=256).embed_array([text])[0]
+    assert float(windowed @ full) > 0.9
+
+
+def test_embed_array_helper_normalises_plain_langchain_embeddings() -> None:
+    from langchain_core.embeddings import FakeEmbeddings
+
+    class Named(FakeEmbeddings):
+        model_name: str = "fake"
+
+    out = embed_array(Named(size=8), ["a", "b"])
+    assert out.shape == (2, 8)
+    assert np.allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-5)
+
+
+def test_openai_embeddings_need_a_key() -> None:
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
+        make_embeddings("openai")
+    with pytest.raises(ConfigError, match="unknown embedding"):
+        make_embeddings("bogus")

@@ -1,0 +1,295 @@
+"""The write path end to end with the real Chroma and the real embedding model."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings, load_settings
+from bot.wiring import build_indexer, build_store, load_bm25
+from index.bm25 import BM25Index
+from index.embeddings import LocalMiniLMEmbeddings
+from index.errors import IndexMismatchError
+from index.stats import index_stats
+from index.store import ChunkStore, make_client
+from tests.conftest import REPO, SAMPLE_CORPUS
+
+ARTICLE = """---
+title: "{title}"
+outlet: "{outlet}"
+url: "https://{host}/{slug}"
+published_at: "2025-04-0{day}T10:00:00+00:00"
+---
+{body}
+"""
+
+BODY = (
+    "City officials in Port Ellery confirmed on Tuesday that the new harbour ferry will start service in June. "
+    "The ferry will carry up to 240 passengers and run every twenty minutes during the morning peak. "
+    "Transport director Lena Voss said the project stayed within its budget of 38 million pounds. "
+    "Residents of the eastern districts have waited almost a decade for a direct crossing to the centre. "
+    "Tickets will cost the same as a single tram fare, and season passes will be valid on both services. "
+    "Critics argue the timetable is too thin in the evenings and on Sundays, when demand is highest."
+)
+
+
+def write(folder: Path, name: str, title: str, body: str = BODY, outlet: str = "Harbour Post", day: int = 2) -> Path:
+    path = folder / f"{name}.md"
+    path.write_text(
+        ARTICLE.format(title=title, outlet=outlet, host=outlet.lower().replace(" ", ""), slug=name, day=day, body=body)
+    )
+    return path
+
+
+def ingest(settings: Settings, embeddings: LocalMiniLMEmbeddings, *sources: Path) -> dict[str, int]:
+    store = build_store(settings, embeddings)
+    report = build_indexer(settings, store).ingest([str(s) for s in sources], None, settings.max_source_bytes)
+    counts = {s: report.count(s) for s in ("added", "updated", "unchanged", "duplicate", "error")}
+    counts["chunks"] = report.chunks_written
+    return counts
+
+
+def test_sample_corpus_indexes_with_metadata(sample_settings: Settings, embeddings: LocalMiniLMEmbeddings) -> None:
+    store = build_store(sample_settings, embeddings)
+    stats = index_stats(store, sample_settings.data_dir)
+    assert stats.articles >= 14 and stats.duplicates == 1 and stats.pending == 0
+    assert stats.undated >= 1
+    assert stats.first is not None and stats.first.tzinfo is not None
+    ids, texts, metas = store.all_chunks()
+    assert len(ids) == len(set(ids)) == stats.chunks
+    for text, meta in zip(texts, metas, strict=True):
+        assert meta["title"] and meta["outlet"] and meta["article_id"]
+        body = store.article_body(str(meta["article_id"]))
+        assert body is not None
+        assert body[int(str(meta["start"])) : int(str(meta["end"]))] == text, "chunk span must point into the body"
+        assert int(str(meta["tokens"])) <= 256
+
+
+def test_reingest_unchanged_changes_nothing(
+    settings: Settings, embeddings: LocalMiniLMEmbeddings, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write(folder, "ferry", "Harbour ferry to start in June")
+    first = ingest(settings, embeddings, folder)
+    assert first["added"] == 1 and first["chunks"] >= 1
+    store = build_store(settings, embeddings)
+    generation = store.generation()
+    second = ingest(settings, embeddings, folder)
+    assert second == {"added": 0, "updated": 0, "unchanged": 1, "duplicate": 0, "error": 0, "chunks": 0}
+    assert build_store(settings, embeddings).generation() == generation
+
+
+def test_changed_article_replaces_its_chunks(
+    settings: Settings, embeddings: LocalMiniLMEmbeddings, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    long_body = "\n\n".join([BODY] * 6)
+    write(folder, "ferry", "Harbour ferry to start in June", body=long_body)
+    ingest(settings, embeddings, folder)
+    store = build_store(settings, embeddings)
+    before = store.chunk_count()
+    assert before >= 3
+    write(folder, "ferry", "Harbour ferry to start in June", body=BODY.replace("June", "September"))
+    result = ingest(settings, embeddings, folder)
+    assert result["updated"] == 1
+    store = build_store(settings, embeddings)
+    _, texts, _ = store.all_chunks()
+    assert store.chunk_count() < before, "stale chunks of the old version must be gone"
+    assert all("June" not in t for t in texts) and any("September" in t for t in texts)
+    bm25 = load_bm25(settings, store)
+    assert sorted(bm25.ids) == sorted(store.all_chunks()[0]), "BM25 sidecar follows the store"
+    assert bm25.search("September", 3)
+
+
+def test_near_duplicate_is_one_story_with_two_outlets(
+    settings: Settings, embeddings: LocalMiniLMEmbeddings, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write(folder, "a", "Harbour ferry to start in June", outlet="Harbour Post")
+    copy = "PORT ELLERY (Wire) — " + BODY.replace("Critics argue", "Some critics argue")
+    write(folder, "b", "Ferry service to begin in June, city says", body=copy, outlet="Northline Wire", day=3)
+    cup = (
+        "FC Lindenberg beat Rheinau Rovers 2-1 after extra time in the Alpine Cup final on Friday night. "
+        "Captain Jonas Meier scored the winner in the 113th minute in front of 31,000 fans. "
+        "It was the club's first cup title since 1998, and the city plans a parade on Sunday."
+    )
+    write(folder, "c", "Cup final ends in extra time", body=cup, outlet="Alpine Courier")
+    result = ingest(settings, embeddings, folder)
+    assert result["added"] == 2 and result["duplicate"] == 1
+    store = build_store(settings, embeddings)
+    records = store.get_records()
+    canonical = next(r for r in records.values() if r.outlet == "Harbour Post")
+    assert canonical.also_in == ("Northline Wire",)
+    duplicate = next(r for r in records.values() if r.outlet == "Northline Wire")
+    assert duplicate.duplicate_of == canonical.id and duplicate.chunk_count == 0
+    assert {m["outlet"] for m in store.all_chunks()[2]} == {"Harbour Post", "Alpine Courier"}
+
+
+def test_index_refuses_another_embedding_model(settings: Settings, embeddings: LocalMiniLMEmbeddings) -> None:
+    build_store(settings, embeddings)
+
+    class Other(LocalMiniLMEmbeddings):
+        model_name = "some-other-model"
+
+    with pytest.raises(IndexMismatchError, match="all-MiniLM-L6-v2-onnx-int8"):
+        ChunkStore(make_client(settings.chroma_dir), settings.collection, Other())
+
+
+def test_bad_items_are_reported_and_the_rest_lands(
+    settings: Settings, embeddings: LocalMiniLMEmbeddings, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write(folder, "good", "Harbour ferry to start in June")
+    (folder / "empty.txt").write_text("")
+    (folder / "bad.json").write_text("{not json")
+    (folder / "binary.txt").write_bytes(b"\x00\x01\x02" * 50)
+    store = build_store(settings, embeddings)
+    report = build_indexer(settings, store).ingest(
+        [str(folder), str(tmp_path / "missing.md"), "http://127.0.0.1/admin", "file:///etc/passwd"],
+        None,
+        settings.max_source_bytes,
+    )
+    assert report.count("added") == 1
+    reasons = {e.source.rsplit("/", 1)[-1]: e.detail for e in report.errors}
+    assert len(report.errors) == 6, reasons
+    assert all(detail and "\n" not in detail for detail in reasons.values())
+    assert index_stats(build_store(settings, embeddings), None).articles == 1
+
+
+CRASHING_INGEST = textwrap.dedent(
+    """
+    import os, signal, sys
+    from pathlib import Path
+    from bot.settings import load_settings
+    from bot.wiring import build_indexer, build_store
+    from index.store import ChunkStore, STATUS_COMPLETE
+
+    calls = {"n": 0}
+    original = ChunkStore.upsert_chunks
+
+    def upsert_then_die(self, items, vectors):
+        original(self, items, vectors)
+        calls["n"] += 1
+        if calls["n"] == 2:  # second batch: chunks written, records still pending
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    ChunkStore.upsert_chunks = upsert_then_die
+    settings = load_settings(None, data_dir=Path(sys.argv[1]))
+    indexer = build_indexer(settings, build_store(settings))
+    indexer.batch_articles = 4
+    indexer.ingest([sys.argv[2]], None, settings.max_source_bytes)
+    print("finished without crashing")
+    """
+)
+
+
+def test_kill_9_mid_ingest_then_rerun_is_consistent(
+    settings: Settings, embeddings: LocalMiniLMEmbeddings, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(10):
+        body = f"Story number {i} is about district {i}. " + BODY.replace("ferry", f"ferry line {i}")
+        write(
+            folder,
+            f"story{i}",
+            f"Ferry line {i} announced for district {i}",
+            body=body + f" Unique marker {i}.",
+        )
+    proc = subprocess.run(
+        [sys.executable, "-c", CRASHING_INGEST, str(settings.data_dir), str(folder)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stdout + proc.stderr
+    store = build_store(settings, embeddings)
+    assert index_stats(store, None).pending > 0, "the crash should leave pending records"
+
+    result = ingest(settings, embeddings, folder)
+    assert result["error"] == 0
+    store = build_store(settings, embeddings)
+    stats = index_stats(store, None)
+    assert stats.pending == 0
+    assert stats.articles + stats.duplicates == 10
+    ids, _, metas = store.all_chunks()
+    assert len(ids) == len(set(ids))
+    per_article: dict[str, int] = {}
+    for meta in metas:
+        per_article[str(meta["article_id"])] = per_article.get(str(meta["article_id"]), 0) + 1
+    for record in store.get_records().values():
+        assert per_article.get(record.id, 0) == record.chunk_count
+    bm25 = BM25Index.load(settings.bm25_dir)
+    assert bm25 is not None and sorted(bm25.ids) == sorted(ids) and bm25.stamp == store.generation()
+    again = ingest(settings, embeddings, folder)
+    assert again["chunks"] == 0 and again["unchanged"] + again["duplicate"] == 10
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[tuple[str, int]]:
+    """A real `chroma run` server on loopback, stopped after the test."""
+    exe = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
+    assert exe, "the chroma CLI ships with chromadb"
+    port = _free_port()
+    proc = subprocess.Popen(
+        [exe, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                assert proc.poll() is None, "chroma run exited early"
+                time.sleep(0.2)
+        else:
+            pytest.fail("chroma server did not start within 60 s")
+        yield "127.0.0.1", port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.mark.server
+def test_client_server_mode_uses_the_same_code_path(
+    chroma_server: tuple[str, int], embeddings: LocalMiniLMEmbeddings, tmp_path: Path
+) -> None:
+    host, port = chroma_server
+    settings = load_settings(None, data_dir=tmp_path / "local", chroma_host=host, chroma_port=port)
+    first = ingest(settings, embeddings, SAMPLE_CORPUS)
+    assert first["added"] >= 14 and first["error"] == 0
+    assert not settings.chroma_dir.exists(), "server mode must not write an embedded store"
+    again = ingest(settings, embeddings, SAMPLE_CORPUS)
+    assert again["added"] == 0 and again["chunks"] == 0
+    store = build_store(settings, embeddings)
+    assert index_stats(store, None).articles == first["added"]
+    hits = load_bm25(settings, store).search("Geneva meeting denied", 3)
+    assert hits
