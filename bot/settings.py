@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in data_dir.")
     moderator_user_ids: list[int] = Field(default_factory=list)
     moderator_role_ids: list[int] = Field(default_factory=list)
+    cli_is_moderator: bool = Field(True, description="The shell user of `factdesk claims` acts as a moderator.")
     timezone: str = Field("UTC", description="IANA zone for digests and 'today'.")
 
     # --- Discord -----------------------------------------------------------------

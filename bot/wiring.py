@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from langchain_core.language_models import BaseChatModel
 
 from bot.answer.chain import Answerer, ClaimMatcherLike
 from bot.answer.citations import CitationVerifier, VectorCache
+from bot.answer.disagreements import SourceDisagreements
 from bot.answer.extractive import ExtractiveEngine
 from bot.answer.llm import make_chat_model
 from bot.answer.retrieval import HybridRetriever
@@ -19,6 +21,10 @@ from index.embeddings import NamedEmbeddings, make_embeddings
 from index.fetch import Fetcher
 from index.pipeline import Indexer
 from index.store import ChunkStore, make_client
+
+if TYPE_CHECKING:
+    from bot.claims.matching import ClaimMatcher
+    from bot.claims.service import ClaimsService
 
 
 def build_embeddings(settings: Settings) -> NamedEmbeddings:
@@ -101,8 +107,26 @@ def build_answerer(
         verifier=CitationVerifier(embeddings, cache=cache),
         llm=llm if llm is not None else make_chat_model(settings),
         claim_matcher=claim_matcher,
+        disagreements=SourceDisagreements(),
         also_in=also_in_lookup(store),
         k=settings.retrieval_k,
         context_tokens=settings.context_tokens,
         max_question_chars=settings.max_question_chars,
     )
+
+
+def build_claims(settings: Settings, embeddings: NamedEmbeddings) -> ClaimsService:
+    """The claims service on the configured database (created and migrated on first use)."""
+    from bot.claims.service import ClaimsService
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return ClaimsService.from_settings(settings, embeddings)
+
+
+def build_claim_matcher(settings: Settings, embeddings: NamedEmbeddings) -> ClaimMatcher | None:
+    """A matcher over open flagged claims, or None when no claims database exists yet."""
+    if not settings.database_url and not (settings.data_dir / "factdesk.sqlite3").exists():
+        return None
+    from bot.claims.matching import ClaimMatcher
+
+    return ClaimMatcher(build_claims(settings, embeddings), embeddings)

@@ -57,7 +57,8 @@ _MONTHS = (
 
 # ---------------------------------------------------------------- question types
 _YES_NO = re.compile(
-    r"^\s*(?:is|are|was|were|has|have|had|did|does|do|will|would|can|could|should|isn't|hasn't|didn't)\b",
+    r"^\s*(?:(?:when|where)\s+(?:is|are|will|does|do)\s+|is|are|was|were|has|have|had|did|does|do|will|would|"
+    r"can|could|should|isn't|hasn't|didn't)\b",
     re.IGNORECASE,
 )
 _STATUS_VERBS = re.compile(

@@ -61,6 +61,8 @@ def root(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    for noisy in ("bm25s", "chromadb", "httpx", "httpcore"):  # their DEBUG/INFO chatter is not ours
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     ctx.obj = State(env_file, data_dir, verbose)
 
 
@@ -88,7 +90,7 @@ def user_errors(func: F) -> F:
 
 
 def _register() -> None:
-    from bot.cli import ask, evaluate, ingest, serve  # noqa: F401  (modules register their commands on import)
+    from bot.cli import ask, claims, digest, evaluate, ingest, serve  # noqa: F401  (modules register their commands on import)
 
 
 def main() -> None:

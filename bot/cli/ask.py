@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import typer
 
 from bot.cli.app import app, state, user_errors
-from bot.wiring import build_answerer
+from bot.wiring import build_answerer, build_claim_matcher, build_store
 from index.clean import parse_datetime
 from index.errors import InvalidInputError
 
@@ -34,7 +34,8 @@ def ask(
 ) -> None:
     """Answer a question from the indexed articles, citing every sentence."""
     st = state(ctx)
-    answerer = build_answerer(st.settings)
+    store = build_store(st.settings)
+    answerer = build_answerer(st.settings, store, claim_matcher=build_claim_matcher(st.settings, store.embeddings))
     answer = answerer.ask(question, outlet=source, since=_when(since, "since"), until=_when(until, "until"))
     if as_json:
         typer.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))

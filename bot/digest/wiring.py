@@ -30,18 +30,6 @@ def default_summary_parts(embeddings: NamedEmbeddings) -> tuple[Extractor, Verif
     return ExtractiveEngine(embeddings, cache=cache), CitationVerifier(embeddings, cache=cache)
 
 
-def build_claim_matcher(settings: Settings, embeddings: NamedEmbeddings) -> ClaimMatcherLike | None:
-    """The moderators' claim matcher, if a claims database exists (a digest never creates one)."""
-    url = settings.claims_database_url
-    if not settings.database_url and not (settings.data_dir / "factdesk.sqlite3").exists():
-        return None
-    from bot.claims.matching import ClaimMatcher
-    from bot.claims.service import ClaimsService
-
-    service = ClaimsService(url, embeddings)
-    return ClaimMatcher(service, embeddings)
-
-
 def build_digest_service(
     settings: Settings,
     store: ChunkStore | None = None,
@@ -71,6 +59,8 @@ def build_digest_service(
         extractor = extractor or default_extractor
         verifier = verifier or default_verifier
     if claim_matcher is None and with_claims:
+        from bot.wiring import build_claim_matcher
+
         claim_matcher = build_claim_matcher(settings, store.embeddings)
     prompt = PromptLibrary(settings.prompts_dir).get(DIGEST_PROMPT) if chat_model is not None else None
     summarizer = StorySummarizer(extractor, verifier, chat_model, prompt)

@@ -1,0 +1,147 @@
+"""``factdesk claims``: flag, list, show, update, resolve and export disputed claims.
+
+The person at the server's shell acts as ``cli:<login>``; that id is a moderator when
+``FACTDESK_CLI_IS_MODERATOR`` is true (the default), or pass ``--as`` a Discord user id
+to act as that user. Permissions are still checked by the claims core.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from bot.claims.service import Actor, ClaimsService, ClaimView
+from bot.cli.app import State, app, state, user_errors
+from bot.wiring import build_claims, build_embeddings
+
+claims_app = typer.Typer(help="Moderate disputed claims (flags follow into answers and digests).", no_args_is_help=True)
+app.add_typer(claims_app, name="claims")
+
+VERDICT_HELP = "disputed, false, misleading, unverified or accurate"
+
+
+def _service(st: State, acting_as: str | None) -> tuple[ClaimsService, Actor]:
+    settings = st.settings
+    login = f"cli:{getpass.getuser()}"
+    service = build_claims(settings, build_embeddings(settings))
+    if acting_as is None and settings.cli_is_moderator:
+        service.moderator_user_ids = service.moderator_user_ids | {login}
+    actor = Actor(id=acting_as or login, name=acting_as or login)
+    return service, actor
+
+
+def _print_claim(st: State, claim: ClaimView) -> None:
+    table = Table(title=f"Claim #{claim.id} · {claim.verdict.upper()} · {claim.status}", show_header=False)
+    table.add_column("field")
+    table.add_column("value", overflow="fold")
+    table.add_row("claim", claim.text)
+    table.add_row("note", claim.note or "-")
+    table.add_row("evidence", "\n".join(claim.evidence_urls) or "-")
+    table.add_row("origin", claim.origin or "-")
+    table.add_row("flagged", f"{claim.flagged_at:%Y-%m-%d %H:%M} by {claim.flagged_by_name or claim.flagged_by}")
+    table.add_row("flags", str(claim.flag_count))
+    st.console.print(table)
+
+
+@claims_app.command("flag")
+@user_errors
+def flag(
+    ctx: typer.Context,
+    text: str = typer.Argument(..., help="The claim, as it appears in the news."),
+    verdict: str = typer.Option("disputed", "--verdict", help=VERDICT_HELP),
+    note: str = typer.Option("", "--note", help="Why, in a sentence readers will see."),
+    evidence: list[str] = typer.Option([], "--evidence", help="Evidence URL (repeatable)."),
+    origin: str | None = typer.Option(None, "--origin", help="Where the claim was seen (URL or article id)."),
+    acting_as: str | None = typer.Option(None, "--as", help="Act as this Discord user id."),
+) -> None:
+    """Flag a claim; a repeat flag of an open claim is merged into it."""
+    st = state(ctx)
+    service, actor = _service(st, acting_as)
+    claim = service.flag(actor, text, verdict, note=note, evidence_urls=evidence, origin=origin)
+    _print_claim(st, claim)
+
+
+@claims_app.command("list")
+@user_errors
+def list_claims(
+    ctx: typer.Context,
+    status: str | None = typer.Option(None, "--status", help="open or resolved"),
+    verdict: str | None = typer.Option(None, "--verdict", help=VERDICT_HELP),
+) -> None:
+    """Flagged claims, newest first."""
+    st = state(ctx)
+    service, _ = _service(st, None)
+    table = Table(title="Claims")
+    for column in ("id", "verdict", "status", "claim", "flagged"):
+        table.add_column(column, overflow="fold")
+    for claim in service.list(status=status, verdict=verdict):
+        table.add_row(str(claim.id), claim.verdict, claim.status, claim.text, f"{claim.flagged_at:%Y-%m-%d}")
+    st.console.print(table)
+
+
+@claims_app.command("show")
+@user_errors
+def show(ctx: typer.Context, claim_id: int = typer.Argument(...)) -> None:
+    """One claim with its full audit history."""
+    st = state(ctx)
+    service, _ = _service(st, None)
+    _print_claim(st, service.get(claim_id))
+    table = Table(title="History")
+    for column in ("when", "action", "by", "change", "note"):
+        table.add_column(column, overflow="fold")
+    for event in service.history(claim_id):
+        change = json.dumps(event.after, ensure_ascii=False) if event.after else ""
+        table.add_row(f"{event.at:%Y-%m-%d %H:%M}", event.action, event.actor_name or event.actor, change, event.note)
+    st.console.print(table)
+
+
+@claims_app.command("update")
+@user_errors
+def update(
+    ctx: typer.Context,
+    claim_id: int = typer.Argument(...),
+    verdict: str | None = typer.Option(None, "--verdict", help=VERDICT_HELP),
+    note: str | None = typer.Option(None, "--note"),
+    evidence: list[str] = typer.Option([], "--evidence", help="Replace the evidence URLs (repeatable)."),
+    acting_as: str | None = typer.Option(None, "--as"),
+) -> None:
+    """Change a claim's verdict, note or evidence (recorded in the audit log)."""
+    st = state(ctx)
+    service, actor = _service(st, acting_as)
+    claim = service.update(actor, claim_id, verdict=verdict, note=note, evidence_urls=evidence or None)
+    _print_claim(st, claim)
+
+
+@claims_app.command("resolve")
+@user_errors
+def resolve(
+    ctx: typer.Context,
+    claim_id: int = typer.Argument(...),
+    note: str = typer.Option(..., "--note", help="Why the claim no longer needs a warning."),
+    acting_as: str | None = typer.Option(None, "--as"),
+) -> None:
+    """Resolve a claim: warnings stop, the history stays."""
+    st = state(ctx)
+    service, actor = _service(st, acting_as)
+    _print_claim(st, service.resolve(actor, claim_id, note))
+
+
+@claims_app.command("export")
+@user_errors
+def export(
+    ctx: typer.Context,
+    out: Path | None = typer.Option(None, "--out", help="Write JSON-LD here instead of stdout."),
+    publisher: str = typer.Option("factdesk", "--publisher", help="Organization named as the reviewer."),
+) -> None:
+    """All flagged claims as schema.org ClaimReview JSON-LD."""
+    st = state(ctx)
+    service, _ = _service(st, None)
+    text = json.dumps(service.export_claimreview(publisher_name=publisher), indent=2, ensure_ascii=False)
+    if out:
+        out.write_text(text + "\n")
+    else:
+        typer.echo(text)
