@@ -99,14 +99,17 @@ def build_answerer(
     """The answering chain with everything it needs; ``llm`` defaults to the configured model."""
     store = store or build_store(settings)
     embeddings = store.embeddings
+    prompts = PromptLibrary(settings.prompts_dir)
     cache = VectorCache(embeddings)  # the verifier re-reads sentences the extractive engine just embedded
     return Answerer(
         retriever=build_retriever(settings, store),
-        prompts=PromptLibrary(settings.prompts_dir),
+        prompts=prompts,
         extractive=ExtractiveEngine(embeddings, cache=cache),
         verifier=CitationVerifier(embeddings, cache=cache),
         llm=llm if llm is not None else make_chat_model(settings),
         claim_matcher=claim_matcher,
+        # Rules, not the LLM: a second model call per answer would double its cost and latency;
+        # the LLM compares statements for moderators' suggested flags instead (claims suggest).
         disagreements=SourceDisagreements(),
         also_in=also_in_lookup(store),
         k=settings.retrieval_k,

@@ -84,7 +84,8 @@ class BM25Index:
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".bm25-", dir=folder.parent))
         try:
-            self.model.save(str(tmp / "model"), show_progress=False)
+            if self.ids:  # an empty bm25s model has nothing to save
+                self.model.save(str(tmp / "model"), show_progress=False)
             (tmp / "ids.json").write_text(json.dumps(self.ids))
             (tmp / "stamp.json").write_text(json.dumps({"stamp": self.stamp}))
             old = folder.with_name(folder.name + ".old")

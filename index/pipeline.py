@@ -20,7 +20,7 @@ from index.bm25 import BM25Index
 from index.chunking import Chunker
 from index.clean import clean_article
 from index.embeddings import NamedEmbeddings, embed_array
-from index.errors import FactdeskError, SourceError
+from index.errors import SourceError
 from index.fetch import Fetcher
 from index.loaders import load_sources
 from index.models import Article, Chunk, RawArticle
@@ -161,10 +161,7 @@ class Indexer:
 
         chunk_lists = [self.chunker.split(a.id, a.body) for a in todo]
         pairs = [(a, c) for a, chunks in zip(todo, chunk_lists, strict=True) for c in chunks]
-        try:
-            vectors = embed_array(self.embeddings, [embedding_text(a, c) for a, c in pairs])
-        except FactdeskError:
-            raise
+        vectors = embed_array(self.embeddings, [embedding_text(a, c) for a, c in pairs])
         article_vectors = self._article_vectors(chunk_lists, vectors)
 
         keep: list[int] = []

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Protocol
 
 from bot.answer.extractive import stance
 from bot.answer.models import Source
 from bot.claims.contradictions import (
     Contradiction,
     ContradictionKind,
+    Statement,
     detect_contradictions,
     statements_from_text,
 )
@@ -23,10 +25,21 @@ def _short(text: str, limit: int = 110) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
+class ContradictionFinder(Protocol):
+    def find(self, statements: Sequence[Statement]) -> list[Contradiction]: ...
+
+
 class SourceDisagreements:
     """Runs the rule-based contradiction detector over the cited sources' passages (bounded work)."""
 
-    def __init__(self, max_statements: int = 80, max_reported: int = 2, negation_overlap: float = 0.5) -> None:
+    def __init__(
+        self,
+        max_statements: int = 80,
+        max_reported: int = 2,
+        negation_overlap: float = 0.5,
+        finder: ContradictionFinder | None = None,
+    ) -> None:
+        self.finder = finder
         self.max_statements = max_statements
         self.max_reported = max_reported
         self.negation_overlap = negation_overlap
@@ -38,6 +51,8 @@ class SourceDisagreements:
             published = source.published_at.date() if source.published_at else None
             for passage in source.passages:
                 statements.extend(statements_from_text(passage.text, source.number, published))
+        if self.finder is not None:
+            return self.finder.find(statements[: self.max_statements])
         return detect_contradictions(statements[: self.max_statements])
 
     def relevant(self, found: Contradiction) -> bool:
@@ -51,7 +66,7 @@ class SourceDisagreements:
         a, b = found.a, found.b
         if b is None or a.source_number == b.source_number:
             return False
-        if found.kind != ContradictionKind.NEGATION:
+        if found.kind != ContradictionKind.NEGATION or self.finder is not None:
             return True
         if {stance(a.text), stance(b.text)} != {"affirm", "deny"}:
             return False

@@ -43,7 +43,8 @@ def make_chat_model(
         temperature=settings.llm_temperature,
         timeout=settings.llm_timeout,
         max_retries=settings.llm_max_retries,
-        streaming=False,
+        # No ``streaming=`` here: an explicit ``streaming=False`` makes langchain-core refuse to stream
+        # even in ``astream`` (Answerer.astream would get the whole reply as one delta). invoke() does not stream.
         stream_usage=True,
         http_client=http_client,
         http_async_client=http_async_client,

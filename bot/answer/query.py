@@ -162,3 +162,16 @@ def plan_query(
                 Clause(text=text or question, outlet=outlet, day=clause_days[0] if clause_days else None)
             )
     return plan
+
+
+_PART_BREAK = re.compile(
+    r",\s*(?:and|while|but|whereas|which|who)\s+|;\s*|\s+and\s+(?:is|was|has|had|also|the)\s+|\s+while\s+",
+    re.IGNORECASE,
+)
+
+
+def split_parts(question: str, min_words: int = 5) -> list[str]:
+    """The separately checkable parts of a multi-part question ("X, and Y, while Z")."""
+    parts = [p.strip(" ,?") for p in _PART_BREAK.split(question)]
+    parts = [p for p in parts if len(p.split()) >= min_words]
+    return parts if len(parts) > 1 else []

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 import numpy as np
 
 from bot.answer.models import Passage
-from bot.answer.query import Clause, OutletMatcher, QueryPlan, plan_query
+from bot.answer.query import Clause, OutletMatcher, QueryPlan, plan_query, split_parts
 from index.bm25 import BM25Index
 from index.embeddings import NamedEmbeddings, embed_array
 from index.store import ChunkStore
@@ -84,6 +84,8 @@ class HybridRetriever:
         clause_dates: bool = True,
         clauses_first: bool = True,
         clause_depth: int = 3,
+        decompose: bool = False,
+        decompose_depth: int = 2,
     ) -> None:
         """``mode`` is for ablations: ``bm25``, ``dense``, ``rrf`` (plain fusion) or ``full``."""
         if mode not in ("full", "rrf", "bm25", "dense"):
@@ -93,6 +95,8 @@ class HybridRetriever:
         self.clause_dates = clause_dates
         self.clauses_first = clauses_first
         self.clause_depth = clause_depth
+        self.decompose = decompose
+        self.decompose_depth = decompose_depth
         self.store = store
         self.bm25_loader = bm25_loader
         self.embeddings = embeddings
@@ -169,7 +173,8 @@ class HybridRetriever:
         if not corpus.ids:
             return Retrieval([], plan, timings)
 
-        base_mask = self._mask(corpus, plan, None)
+        # An explicit outlet (--source, the Discord option) is a hard filter, not a hint like a named outlet.
+        base_mask = self._mask(corpus, plan, Clause(question, plan.outlets[0]) if outlet else None)
         t1 = time.perf_counter()
         vector = embed_array(self.embeddings, [question])[0]
         timings["embed"] = (time.perf_counter() - t1) * 1000
@@ -189,6 +194,16 @@ class HybridRetriever:
             # to that outlet's articles.
             found, raw = self._search(corpus, question, vector, mask, dense_best, bm25_best)
             clause_lists.append(self._fuse(found, raw))
+        if self.mode == "full" and self.decompose:
+            for part in split_parts(question):
+                scores = corpus.bm25.scores_for(part)
+                if base_mask is not None:
+                    scores = np.where(base_mask, scores, 0.0)
+                top = [int(i) for i in np.argsort(-scores)[: self.decompose_depth] if scores[i] > 0]
+                for i in top:
+                    bm25_best[i] = max(bm25_best.get(i, 0.0), float(scores[i]))
+                if top:
+                    clause_lists.append(top)
         timings["search"] = (time.perf_counter() - t2) * 1000
 
         t3 = time.perf_counter()

@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bot.cli.app import app, state, user_errors
+from bot.cli.app import State, app, state, user_errors
 from bot.eval.multihop import AnswerScores, evaluate_retrieval, load_queries
 from bot.settings import Settings
 from bot.wiring import build_answerer, build_indexer, build_store
@@ -94,10 +94,7 @@ def multihop(
     typer.echo(json.dumps(figures, indent=2))
 
 
-def _progress(st: object) -> Progress:
-    from bot.cli.app import State
-
-    assert isinstance(st, State)
+def _progress(st: State) -> Progress:
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -108,10 +105,7 @@ def _progress(st: object) -> Progress:
     )
 
 
-def _print(st: object, figures: Mapping[str, object]) -> None:
-    from bot.cli.app import State
-
-    assert isinstance(st, State)
+def _print(st: State, figures: Mapping[str, object]) -> None:
     table = Table(title="MultiHop-RAG")
     table.add_column("figure")
     table.add_column("value", justify="right")

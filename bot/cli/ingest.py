@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import typer
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -52,22 +53,19 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _progress(console: object) -> Progress:
+def _progress(console: Console) -> Progress:
     return Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=console,  # type: ignore[arg-type]
+        console=console,
         transient=True,
     )
 
 
-def _print_report(console: object, report: IngestReport, show_all: bool) -> None:
-    from rich.console import Console
-
-    assert isinstance(console, Console)
+def _print_report(console: Console, report: IngestReport, show_all: bool) -> None:
     rows = [i for i in report.items if show_all or i.status not in ("unchanged",)]
     if rows:
         table = Table(title="Ingest", show_lines=False)
