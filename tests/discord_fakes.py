@@ -707,6 +707,11 @@ class FakeDigestService:
 class FakeIndexAdmin:
     def __init__(self) -> None:
         self.ingested: list[list[str]] = []
+        self.suggested: list[int] = []
+
+    def suggest_flags(self, days: int) -> int:
+        self.suggested.append(days)
+        return 0
 
     def ingest(self, sources: Sequence[str]) -> IngestReport:
         self.ingested.append(list(sources))

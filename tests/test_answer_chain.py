@@ -214,7 +214,7 @@ def test_llm_is_not_called_when_retrieval_finds_nothing_relevant(
 
     assert answer.refused
     assert recorder.calls == []
-    assert "banana" not in answer.text.lower().replace("banana bread", "")
+    assert "Mash" not in answer.text
 
 
 # ---------------------------------------------------------------- prompt injection
@@ -358,6 +358,9 @@ def test_overlong_question_is_invalid_and_names_the_limit(
     with pytest.raises(InvalidInputError, match=r"the limit is 120") as info:
         answerer.ask(STATUS_QUESTION + " " + "please " * 20)
     assert "too long" in str(info.value)
+    default = answerer_for(sample_settings, embeddings)
+    with pytest.raises(InvalidInputError, match=r"the limit is 1000\)"):
+        default.ask("x" * 1001)
 
 
 # ---------------------------------------------------------------- async

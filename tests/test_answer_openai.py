@@ -49,7 +49,7 @@ class FakeOpenAI:
 
 def latest_number(request: httpx.Request) -> int:
     """The number the prompt gave the 5 April Northline Wire article (the answer cites it)."""
-    user = [m for m in json.loads(request.content)["messages"] if m["role"] == "user"][0]["content"]
+    user = next(m for m in json.loads(request.content)["messages"] if m["role"] == "user")["content"]
     found = LATEST_HEADER.search(user)
     assert found, "the 5 April article is not among the numbered sources"
     return int(found.group(1))

@@ -84,6 +84,7 @@ async def test_feed_polling_runs_on_its_interval_and_reports_new_articles(tmp_pa
     assert not cog.poll_feeds.is_running()  # cancelled when the bot closed
     assert admin.ingested == [list(feeds)]
     assert audit == ["📰 Feed poll: 2 added, 0 updated, 0 errors."]
+    assert admin.suggested == [3], "new articles are checked for contradictions with recent ones"
 
 
 @pytest.mark.asyncio

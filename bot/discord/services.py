@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from index.stats import IndexStats, index_stats
@@ -18,7 +18,7 @@ from index.stats import IndexStats, index_stats
 if TYPE_CHECKING:
     from bot.answer.models import Answer
     from bot.claims.models import ClaimStatus, Verdict
-    from bot.claims.service import Actor, ClaimView, SuggestionView
+    from bot.claims.service import Actor, ClaimsService, ClaimView, SuggestionView
     from bot.digest.models import Digest
     from bot.digest.window import Window
     from bot.settings import Settings
@@ -99,6 +99,8 @@ class IndexAdminLike(Protocol):
 
     def stats(self) -> IndexStats: ...
 
+    def suggest_flags(self, days: int) -> int: ...
+
 
 class IndexAdmin:
     """Ingest through the SSRF-safe fetcher and read index stats; one ingest at a time.
@@ -112,6 +114,7 @@ class IndexAdmin:
         store: ChunkStore,
         indexer_factory: Callable[[], Indexer] | None = None,
         fetcher_factory: Callable[[], Fetcher] | None = None,
+        claims: ClaimsService | None = None,
     ) -> None:
         from bot.wiring import build_fetcher, build_indexer
 
@@ -121,6 +124,7 @@ class IndexAdmin:
         self._fetcher_factory = fetcher_factory or (lambda: build_fetcher(settings))
         self._indexer: Indexer | None = None
         self._lock = threading.Lock()
+        self.claims = claims
 
     def ingest(self, sources: Sequence[str]) -> IngestReport:
         with self._lock:
@@ -132,3 +136,12 @@ class IndexAdmin:
     def stats(self) -> IndexStats:
         data_dir = None if self.settings.chroma_host else self.settings.data_dir
         return index_stats(self.store, data_dir)
+
+    def suggest_flags(self, days: int) -> int:
+        """Queue suggested flags for articles of the last ``days`` days; how many were queued."""
+        if self.claims is None:
+            return 0
+        from bot.claims.suggest import suggest_flags
+
+        since = datetime.now(UTC) - timedelta(days=days)
+        return len(suggest_flags(self.store, self.claims, since))

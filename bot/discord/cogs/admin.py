@@ -100,6 +100,14 @@ class AdminCog(commands.Cog, name="Admin"):
                 f"📰 Feed poll: {added} added, {updated} updated, {len(report.errors)} errors.",
                 render.ingest_embed(report, f"{len(self.feeds)} feeds"),
             )
+        if added or updated:
+            # New reporting may contradict recent reporting: queue it for moderators (the
+            # moderation cog posts pending suggestions with Accept/Dismiss buttons).
+            queued = await asyncio.to_thread(self._admin().suggest_flags, SUGGEST_WINDOW_DAYS)
+            log.info("feed poll: %d suggested flags queued", queued)
+
+
+SUGGEST_WINDOW_DAYS = 3
 
 
 async def setup(bot: FactdeskBot) -> None:
