@@ -303,11 +303,6 @@ def test_crafted_article_cannot_close_the_source_fence(
     assert "PWNED" not in answer.text and "[99]" not in answer.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: a one-word sentence copied from a source ('CONFIRMED') scores full lexical support, "
-    "so an LLM that obeys the injected instruction gets 'CONFIRMED [n]' through citation verification",
-)
 def test_llm_that_obeys_the_injection_does_not_get_a_verified_confirmed(
     sample_settings: Settings, embeddings: LocalMiniLMEmbeddings
 ) -> None:

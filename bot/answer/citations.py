@@ -226,6 +226,10 @@ def _norm_phrase(text: str) -> str:
 _FIXED_NORMALISED = frozenset(_norm_phrase(p) for p in FIXED_PHRASES)
 
 
+# Fewer content words than this and a sentence states nothing a source could support.
+MIN_CLAIM_WORDS = 3
+
+
 def is_fixed_phrase(text: str) -> bool:
     """True for the short connective/lead sentences that may stand without a citation."""
     return _norm_phrase(text) in _FIXED_NORMALISED
@@ -645,6 +649,10 @@ class CitationVerifier:
                 kinds.append("fixed")
             elif self._template(text, pairs[i][1], by_number) is not None:
                 kinds.append("template")
+            elif len(content_words(text)) < MIN_CLAIM_WORDS:
+                # "CONFIRMED [1]": a word copied from a source is not a checkable statement, and is
+                # exactly what a model that obeyed an instruction inside an article would write.
+                kinds.append("fragment")
             else:
                 kinds.append("claim")
                 to_score.append(i)
@@ -663,6 +671,9 @@ class CitationVerifier:
             invalid_removed += len(invalid)
             if kind == "fixed":
                 result.sentences.append(CitedSentence(text, (), 1.0, True))
+                continue
+            if kind == "fragment":
+                result.dropped += 1
                 continue
             if kind == "template":
                 if good_cites:

@@ -180,7 +180,35 @@ _ATTRIBUTION_TAIL = re.compile(
     r"(?:after|as|while|when|amid|with|adding|before|since)\b.*$"
 )
 _LOWER_OK = frozenset(
-    "a an the no there it this that these those as in on at after before since while some many most".split()  # noqa: SIM905
+    [
+        "a",
+        "an",
+        "the",
+        "no",
+        "there",
+        "it",
+        "this",
+        "that",
+        "these",
+        "those",
+        "as",
+        "in",
+        "on",
+        "at",
+        "after",
+        "before",
+        "since",
+        "while",
+        "some",
+        "many",
+        "most",
+        "later",
+        "earlier",
+        "officials",
+        "both",
+        "neither",
+        "talks",
+    ]
 )
 _MIN_WORDS = 5
 _COVERED = 0.6  # a supporting sentence must bring at least 40% new content (IDF-weighted) ...
@@ -569,11 +597,13 @@ def _lead_text(text: str, lead_stance: Stance | None, as_of: datetime | None) ->
         trimmed = _ATTRIBUTION_TAIL.match(body)
         if trimmed:
             body = trimmed.group("keep") + "."
-    if body.split(" ", 1)[0].lower() in _LOWER_OK:
+    lowered = body.split(" ", 1)[0].lower() in _LOWER_OK
+    if lowered:
         body = body[0].lower() + body[1:]
     if as_of is None:
         return f"{word} — {body}"
-    lead = f"as of {_human_date(as_of)}, {body}"
+    # A sentence that must keep its capital ("Later on Wednesday, …", "Putin said …") follows a colon.
+    lead = f"as of {_human_date(as_of)}{', ' if lowered else ': '}{body}"
     return f"{word} — {lead}" if word else lead[0].upper() + lead[1:]
 
 
