@@ -33,6 +33,8 @@ def build_embeddings(settings: Settings) -> NamedEmbeddings:
         settings.embedding,
         batch_size=settings.embedding_batch_size,
         threads=settings.embedding_threads,
+        window=settings.embedding_window,
+        max_windows=settings.embedding_max_windows,
         openai_model=settings.openai_embedding_model,
         api_key=key,
         base_url=settings.openai_base_url,

@@ -44,9 +44,20 @@ def test_long_text_is_windowed_not_crashing(embeddings: LocalMiniLMEmbeddings) -
 
 def test_windowing_matches_full_context_closely() -> None:
     text = " ".join(["The summit in Geneva was denied by both governments on Thursday."] * 20)
-    windowed = LocalMiniLMEmbeddings(window=64).embed_array([text])[0]
+    windowed = LocalMiniLMEmbeddings(window=64, max_windows=4).embed_array([text])[0]
     full = LocalMiniLMEmbeddings(window=256).embed_array([text])[0]
     assert float(windowed @ full) > 0.9
+
+
+def test_window_settings_are_part_of_the_model_name() -> None:
+    assert LocalMiniLMEmbeddings().model_name == "all-MiniLM-L6-v2-onnx-int8@128x1"
+    assert LocalMiniLMEmbeddings(window=256).model_name != LocalMiniLMEmbeddings().model_name
+
+
+def test_only_the_first_window_is_embedded_by_default(embeddings: LocalMiniLMEmbeddings) -> None:
+    opening = "The ferry service starts in June, the city council said on Tuesday. " * 12
+    tail = " Meanwhile the football club won the cup final after extra time." * 12
+    assert np.allclose(embeddings.embed_array([opening + tail]), embeddings.embed_array([opening]), atol=1e-4)
 
 
 def test_embed_array_helper_normalises_plain_langchain_embeddings() -> None:

@@ -141,11 +141,9 @@ def test_near_duplicate_is_one_story_with_two_outlets(
 def test_index_refuses_another_embedding_model(settings: Settings, embeddings: LocalMiniLMEmbeddings) -> None:
     build_store(settings, embeddings)
 
-    class Other(LocalMiniLMEmbeddings):
-        model_name = "some-other-model"
-
-    with pytest.raises(IndexMismatchError, match="all-MiniLM-L6-v2-onnx-int8"):
-        ChunkStore(make_client(settings.chroma_dir), settings.collection, Other())
+    other = LocalMiniLMEmbeddings(window=256)  # same model, different inputs: different vectors
+    with pytest.raises(IndexMismatchError, match="all-MiniLM-L6-v2-onnx-int8@128x1"):
+        ChunkStore(make_client(settings.chroma_dir), settings.collection, other)
 
 
 def test_bad_items_are_reported_and_the_rest_lands(
