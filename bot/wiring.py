@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING
 
 from langchain_core.language_models import BaseChatModel
 
-from bot.answer.chain import Answerer, ClaimMatcherLike
+from bot.answer.chain import Answerer
 from bot.answer.citations import CitationVerifier, VectorCache
 from bot.answer.disagreements import SourceDisagreements
 from bot.answer.extractive import ExtractiveEngine
 from bot.answer.llm import make_chat_model
 from bot.answer.retrieval import HybridRetriever
+from bot.claims.protocols import ClaimMatcherLike
 from bot.prompts import PromptLibrary
 from bot.settings import Settings
 from index.bm25 import BM25Index

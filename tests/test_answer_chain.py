@@ -19,8 +19,9 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
-from bot.answer.chain import REFUSAL, Answerer, ClaimMatcherLike
+from bot.answer.chain import REFUSAL, Answerer
 from bot.answer.models import Answer, Source
+from bot.claims.protocols import ClaimMatcherLike
 from bot.settings import Settings, load_settings
 from bot.wiring import build_answerer, build_indexer, build_store
 from index.embeddings import LocalMiniLMEmbeddings

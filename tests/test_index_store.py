@@ -201,13 +201,12 @@ def test_kill_9_mid_ingest_then_rerun_is_consistent(
     folder = tmp_path / "in"
     folder.mkdir()
     for i in range(10):
-        body = f"Story number {i} is about district {i}. " + BODY.replace("ferry", f"ferry line {i}")
-        write(
-            folder,
-            f"story{i}",
-            f"Ferry line {i} announced for district {i}",
-            body=body + f" Unique marker {i}.",
+        # Distinct stories (a shared template would make them near-duplicates of each other).
+        body = " ".join(
+            f"Report {i}-{k}: district {i} council approved item {100 * i + k} with {i + k} votes in favour."
+            for k in range(14)
         )
+        write(folder, f"story{i}", f"District {i} council approves its budget", body=body)
     proc = subprocess.run(
         [sys.executable, "-c", CRASHING_INGEST, str(settings.data_dir), str(folder)],
         cwd=REPO,

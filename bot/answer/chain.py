@@ -26,6 +26,7 @@ from bot.answer.extractive import ExtractiveEngine
 from bot.answer.llm import LLM_UNAVAILABLE
 from bot.answer.models import Answer, ClaimWarning, Source
 from bot.answer.retrieval import HybridRetriever, Retrieval
+from bot.claims.protocols import ClaimMatcherLike, claims_in_sources
 from bot.prompts import PromptFile, PromptLibrary
 from index.errors import InvalidInputError
 from index.tokens import count_tokens
@@ -34,35 +35,6 @@ log = logging.getLogger(__name__)
 
 REFUSAL = "The indexed articles don't say."
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-class ClaimLike(Protocol):
-    @property
-    def id(self) -> int: ...
-
-    @property
-    def text(self) -> str: ...
-
-    @property
-    def verdict(self) -> str: ...
-
-    @property
-    def note(self) -> str: ...
-
-    @property
-    def flagged_at(self) -> datetime: ...
-
-
-class ClaimMatchLike(Protocol):
-    @property
-    def claim(self) -> ClaimLike: ...
-
-    @property
-    def passage_index(self) -> int: ...
-
-
-class ClaimMatcherLike(Protocol):
-    def match(self, passages: Sequence[str]) -> Sequence[ClaimMatchLike]: ...
 
 
 class DisagreementFinder(Protocol):
@@ -358,27 +330,19 @@ class Answerer:
 
     # ------------------------------------------------------------------ claims
     def _claim_warnings(self, sources: Sequence[Source]) -> list[ClaimWarning]:
-        if self.claim_matcher is None or not sources:
+        if self.claim_matcher is None:
             return []
-        owners: list[int] = []
-        texts: list[str] = []
-        for source in sources:
-            for passage in source.passages:
-                owners.append(source.number)
-                texts.append(passage.text)
-        warnings: dict[int, ClaimWarning] = {}
-        for match in self.claim_matcher.match(texts):
-            claim = match.claim
-            if claim.id not in warnings:
-                warnings[claim.id] = ClaimWarning(
-                    claim_id=claim.id,
-                    claim=claim.text,
-                    verdict=claim.verdict,
-                    note=claim.note,
-                    flagged_at=claim.flagged_at,
-                    source_number=owners[match.passage_index],
-                )
-        return list(warnings.values())
+        return [
+            ClaimWarning(
+                claim_id=match.claim.id,
+                claim=match.claim.text,
+                verdict=str(match.claim.verdict),
+                note=match.claim.note,
+                flagged_at=match.claim.flagged_at,
+                source_number=number,
+            )
+            for number, match in claims_in_sources(self.claim_matcher, sources)
+        ]
 
     @staticmethod
     def _disputed_text(warnings: Sequence[ClaimWarning]) -> str:

@@ -9,12 +9,13 @@ always come back timezone-aware in UTC (SQLite drops the offset on its own).
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from bot.dbtypes import UTCDateTime
 
 # Constraint names must be stable so migrations can refer to them on every backend.
 NAMING_CONVENTION = {
@@ -70,25 +71,6 @@ def enum_column_type(enum_cls: type[enum.Enum], name: str) -> sa.Enum:
         values_callable=_enum_values,
         validate_strings=True,
     )
-
-
-class UTCDateTime(sa.TypeDecorator[datetime]):
-    """Timezone-aware datetimes in, timezone-aware UTC datetimes out, on SQLite too."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a timezone-aware column")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):

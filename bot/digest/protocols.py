@@ -10,6 +10,9 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from bot.answer.models import CitedSentence, Source
+from bot.claims.protocols import ClaimLike, ClaimMatcherLike, ClaimMatchLike
+
+__all__ = ["ClaimLike", "ClaimMatchLike", "ClaimMatcherLike", "Extractor", "Verifier"]
 
 
 class Extractor(Protocol):
@@ -31,34 +34,3 @@ class Verifier(Protocol):
     def verify(
         self, sentences: Sequence[tuple[str, Sequence[int]] | CitedSentence] | str, sources: Sequence[Source]
     ) -> VerificationLike: ...
-
-
-class ClaimLike(Protocol):
-    @property
-    def id(self) -> int: ...
-
-    @property
-    def text(self) -> str: ...
-
-    @property
-    def verdict(self) -> object: ...
-
-    @property
-    def note(self) -> str: ...
-
-
-class ClaimMatchLike(Protocol):
-    @property
-    def claim(self) -> ClaimLike: ...
-
-    @property
-    def passage_index(self) -> int: ...
-
-    @property
-    def sentence(self) -> str: ...
-
-
-class ClaimMatcherLike(Protocol):
-    """:class:`bot.claims.matching.ClaimMatcher`: flagged claims repeated in passages."""
-
-    def match(self, passages: Sequence[str]) -> Sequence[ClaimMatchLike]: ...

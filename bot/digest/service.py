@@ -16,6 +16,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from bot.answer.models import CitedSentence, Source
+from bot.claims.protocols import claims_in_sources
 from bot.digest.clustering import StoryCluster, StoryClusterer, story_key
 from bot.digest.content import DEFAULT_MAX_CHUNKS, WindowContent, load_window
 from bot.digest.continuity import KnownStory, StoryMatcher
@@ -303,29 +304,19 @@ class DigestService:
         return [CitedSentence(NO_NEWS, cites, 0.0, True)] if cites else []
 
     def _disputed(self, sources: Sequence[Source]) -> list[DisputedMark]:
-        if self.claim_matcher is None or not sources:
+        if self.claim_matcher is None:
             return []
-        owners: list[int] = []
-        texts: list[str] = []
-        for source in sources:
-            for passage in source.passages:
-                owners.append(source.number)
-                texts.append(passage.text)
-        marks: dict[int, DisputedMark] = {}
-        for match in self.claim_matcher.match(texts):
-            claim = match.claim
-            if claim.id in marks or not 0 <= match.passage_index < len(owners):
-                continue
-            verdict = getattr(claim.verdict, "value", claim.verdict)
-            marks[claim.id] = DisputedMark(
-                claim_id=claim.id,
-                claim=claim.text,
-                verdict=str(verdict),
-                note=claim.note,
-                source_number=owners[match.passage_index],
+        return [
+            DisputedMark(
+                claim_id=match.claim.id,
+                claim=match.claim.text,
+                verdict=str(getattr(match.claim.verdict, "value", match.claim.verdict)),
+                note=match.claim.note,
+                source_number=number,
                 sentence=match.sentence,
             )
-        return list(marks.values())
+            for number, match in claims_in_sources(self.claim_matcher, sources)
+        ]
 
 
 def _first_seen(known: Sequence[KnownStory], story_id: str) -> datetime | None:
