@@ -34,7 +34,7 @@ class SourceDisagreements:
 
     def __init__(
         self,
-        max_statements: int = 80,
+        max_statements: int = 40,
         max_reported: int = 2,
         negation_overlap: float = 0.5,
         finder: ContradictionFinder | None = None,
