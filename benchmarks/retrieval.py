@@ -23,7 +23,11 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--queries", type=Path, default=Path("../shared/data/multihop-rag/queries-dev.json"))
     parser.add_argument("--limit", type=int, default=0)
-    parser.add_argument("--modes", default="bm25,dense,rrf,full")
+    parser.add_argument(
+        "--modes",
+        default="bm25,dense,rrf,no-outlets,no-decompose,full",
+        help="bm25, dense, rrf (plain fusion), no-outlets / no-decompose (full minus one step), full",
+    )
     parser.add_argument("--k", type=int, default=10)
     args = parser.parse_args()
     settings = load_settings(None, data_dir=args.data_dir)
@@ -33,7 +37,12 @@ def main() -> None:
         queries = queries[: args.limit]
     results = {}
     for mode in args.modes.split(","):
-        retriever = HybridRetriever(store, lambda: load_bm25(settings, store), store.embeddings, mode=mode)
+        options: dict[str, object] = {"mode": mode}
+        if mode == "no-decompose":
+            options = {"mode": "full", "decompose": False}
+        elif mode == "no-outlets":
+            options = {"mode": "full", "outlet_clauses": False}
+        retriever = HybridRetriever(store, lambda: load_bm25(settings, store), store.embeddings, **options)  # type: ignore[arg-type]
         retriever.corpus()
 
         def search(question: str, k: int, retriever: HybridRetriever = retriever) -> list[str]:
@@ -43,7 +52,7 @@ def main() -> None:
         results[mode] = scores.summary()
         s = results[mode]
         print(
-            f"{mode:<6} n={s['queries']} hits@10={s['hits@10']:.3f} hits@4={s['hits@4']:.3f} "
+            f"{mode:<12} n={s['queries']} hits@10={s['hits@10']:.3f} hits@4={s['hits@4']:.3f} "
             f"mrr@10={s['mrr@10']:.3f} evid@10={s['evidence_recall@10']:.3f} full@10={s['full_evidence@10']:.3f} "
             f"p50={s['retrieval_p50_ms']:.1f}ms p95={s['retrieval_p95_ms']:.1f}ms",
             flush=True,

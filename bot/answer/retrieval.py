@@ -86,6 +86,7 @@ class HybridRetriever:
         clause_depth: int = 3,
         decompose: bool = True,
         decompose_depth: int = 1,
+        outlet_clauses: bool = True,
     ) -> None:
         """``mode`` is for ablations: ``bm25``, ``dense``, ``rrf`` (plain fusion) or ``full``."""
         if mode not in ("full", "rrf", "bm25", "dense"):
@@ -96,6 +97,7 @@ class HybridRetriever:
         self.clauses_first = clauses_first
         self.clause_depth = clause_depth
         self.decompose = decompose
+        self.outlet_clauses = outlet_clauses
         self.decompose_depth = decompose_depth
         self.store = store
         self.bm25_loader = bm25_loader
@@ -184,7 +186,7 @@ class HybridRetriever:
         bm25_best: dict[int, float] = {}
         global_lists, global_raw = self._search(corpus, question, vector, base_mask, dense_best, bm25_best)
         clause_lists: list[list[int]] = []
-        for clause in plan.clauses if self.mode == "full" else []:
+        for clause in plan.clauses if self.mode == "full" and self.outlet_clauses else []:
             mask = self._mask(corpus, plan, clause)
             if mask is not None and not mask.any():
                 continue
