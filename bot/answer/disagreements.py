@@ -76,10 +76,15 @@ class SourceDisagreements:
 
     def __call__(self, sources: Sequence[Source]) -> list[str]:
         lines: list[str] = []
+        pairs: set[frozenset[int]] = set()
         for found in self.find(sources):
             if not self.relevant(found) or found.b is None:
                 continue
             a, b = found.a, found.b
+            pair = frozenset((a.source_number, b.source_number))
+            if pair in pairs:  # one line per pair of sources is enough to send readers to both
+                continue
+            pairs.add(pair)
             lines.append(f"{_short(a.text)} [{a.source_number}] vs {_short(b.text)} [{b.source_number}]")
             if len(lines) >= self.max_reported:
                 break

@@ -1,0 +1,39 @@
+"""'Sources disagree' lines: cross-source conflicts only, one line per pair of sources."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.answer.disagreements import SourceDisagreements
+from bot.answer.models import Passage, Source
+
+
+def source(number: int, text: str, day: int) -> Source:
+    published = datetime(2025, 4, day, tzinfo=UTC)
+    passage = Passage(f"a{number}:0000", f"a{number}", text, f"Title {number}", "Outlet", None, published, 0, len(text))
+    return Source(number, f"a{number}", f"Title {number}", "Outlet", None, published, (passage,))
+
+
+def test_report_and_denial_disagree_once_per_pair() -> None:
+    sources = [
+        source(
+            1,
+            "A meeting between Putin and Zelenskyy is scheduled for mid-April in Geneva. "
+            "The meeting between Putin and Zelenskyy has been scheduled in Geneva, a diplomat said.",
+            2,
+        ),
+        source(2, "Moscow and Kyiv denied that a meeting between Putin and Zelenskyy had been scheduled in Geneva.", 3),
+    ]
+    lines = SourceDisagreements()(sources)
+    assert len(lines) == 1
+    assert "[1]" in lines[0] and "[2]" in lines[0] and " vs " in lines[0]
+
+
+def test_agreeing_or_single_sources_say_nothing() -> None:
+    same = [
+        source(1, "No date has been set for a meeting between Putin and Zelenskyy, the Kremlin said.", 2),
+        source(2, "No date has been set for a meeting between Putin and Zelenskyy, Kyiv said.", 3),
+    ]
+    assert SourceDisagreements()(same) == []
+    one = [source(1, "The summit is scheduled for Geneva. The summit was not scheduled, officials said.", 2)]
+    assert SourceDisagreements()(one) == []
