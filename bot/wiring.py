@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from langchain_core.language_models import BaseChatModel
 
-from bot.answer.chain import Answerer
+from bot.answer.chain import Answerer, TimelineSource
 from bot.answer.citations import CitationVerifier, VectorCache
 from bot.answer.disagreements import SourceDisagreements
 from bot.answer.extractive import ExtractiveEngine
@@ -23,9 +24,12 @@ from index.fetch import Fetcher
 from index.pipeline import Indexer
 from index.store import ChunkStore, make_client
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from bot.claims.matching import ClaimMatcher
     from bot.claims.service import ClaimsService
+    from bot.digest.service import DigestService
 
 
 def build_embeddings(settings: Settings) -> NamedEmbeddings:
@@ -98,6 +102,7 @@ def build_answerer(
     store: ChunkStore | None = None,
     llm: BaseChatModel | None = None,
     claim_matcher: ClaimMatcherLike | None = None,
+    timelines: TimelineSource | None = None,
 ) -> Answerer:
     """The answering chain with everything it needs; ``llm`` defaults to the configured model."""
     store = store or build_store(settings)
@@ -115,6 +120,7 @@ def build_answerer(
         # the LLM compares statements for moderators' suggested flags instead (claims suggest).
         disagreements=SourceDisagreements(),
         also_in=also_in_lookup(store),
+        timelines=timelines,
         k=settings.retrieval_k,
         context_tokens=settings.context_tokens,
         max_question_chars=settings.max_question_chars,
@@ -136,3 +142,13 @@ def build_claim_matcher(settings: Settings, embeddings: NamedEmbeddings) -> Clai
     from bot.claims.matching import ClaimMatcher
 
     return ClaimMatcher(build_claims(settings, embeddings), embeddings)
+
+
+def build_timelines(settings: Settings, store: ChunkStore) -> DigestService | None:
+    """Story timelines from the digest history, or None before the first digest was made."""
+    from bot.digest.wiring import build_digest_service, digest_database_url
+
+    if not settings.database_url and not (settings.data_dir / "digests.sqlite3").exists():
+        return None
+    log.debug("story timelines from %s", digest_database_url(settings))
+    return build_digest_service(settings, store)

@@ -37,6 +37,30 @@ REFUSAL = "The indexed articles don't say."
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+class StoryLike(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+class TimelineLike(Protocol):
+    def render(self) -> str: ...
+
+
+class TimelineSource(Protocol):
+    """:class:`bot.digest.service.DigestService`: stories tracked across daily digests."""
+
+    def find_stories(self, query: str, limit: int = 5) -> Sequence[StoryLike]: ...
+
+    def story_timeline(self, story_id: str) -> TimelineLike: ...
+
+
+# "What's the latest on X", "what changed since yesterday": a story's timeline helps.
+_TIMELINE_QUESTION = re.compile(
+    r"\b(latest|what(?:'s| has| have)? changed|since (?:yesterday|last)|timeline|so far|developments?|update on)\b",
+    re.IGNORECASE,
+)
+
+
 class DisagreementFinder(Protocol):
     def __call__(self, sources: Sequence[Source]) -> list[str]: ...
 
@@ -110,6 +134,7 @@ class Answerer:
         claim_matcher: ClaimMatcherLike | None = None,
         disagreements: DisagreementFinder | None = None,
         also_in: Callable[[str], tuple[str, ...]] | None = None,
+        timelines: TimelineSource | None = None,
         k: int = 10,
         context_tokens: int = 3000,
         max_question_chars: int = 1000,
@@ -124,6 +149,7 @@ class Answerer:
         self.claim_matcher = claim_matcher
         self.disagreements = disagreements
         self.also_in = also_in
+        self.timelines = timelines
         self.k = k
         self.context_tokens = context_tokens
         self.max_question_chars = max_question_chars
@@ -285,6 +311,7 @@ class Answerer:
         if result.dropped:
             notes.append(f"{result.dropped} unsupported sentence(s) removed.")
         disagreements = self.disagreements(used) if self.disagreements else []
+        timeline = self._timeline(state.question) if state.retrieval.plan.status else ""
         state.timings["total"] = (time.perf_counter() - state.started) * 1000
         prompt_tokens = count_tokens(self.prompt.system) + sum(count_tokens(v) for v in state.prompt_inputs.values())
         return Answer(
@@ -296,6 +323,7 @@ class Answerer:
             as_of=as_of,
             notes=notes,
             disagreements=disagreements,
+            timeline=timeline,
             warnings=[w for w in state.warnings if w.source_number in cited_numbers or w.source_number is None],
             support_score=result.support_score,
             prompt_name=self.prompt.name,
@@ -328,6 +356,13 @@ class Answerer:
             tokens={"prompt": 0, "context": 0, "completion": 0},
             searched=searched,
         )
+
+    def _timeline(self, question: str) -> str:
+        """The best-matching tracked story's timeline, for "latest"/"what changed" questions."""
+        if self.timelines is None or not _TIMELINE_QUESTION.search(question):
+            return ""
+        stories = self.timelines.find_stories(question, 1)
+        return self.timelines.story_timeline(stories[0].id).render() if stories else ""
 
     # ------------------------------------------------------------------ claims
     def _claim_warnings(self, sources: Sequence[Source]) -> list[ClaimWarning]:

@@ -122,6 +122,7 @@ class Answer:
     as_of: date | None = None
     notes: list[str] = field(default_factory=list)
     disagreements: list[str] = field(default_factory=list)
+    timeline: str = ""
     warnings: list[ClaimWarning] = field(default_factory=list)
     support_score: float = 0.0
     prompt_name: str = ""
@@ -157,6 +158,8 @@ class Answer:
             parts.append("\n".join(f"Sources disagree: {d}" for d in self.disagreements))
         if self.warnings:
             parts.append("\n".join(w.render() for w in self.warnings))
+        if self.timeline:
+            parts.append("Story so far (from daily digests):\n" + self.timeline)
         if self.notes:
             parts.append("\n".join(f"Note: {n}" for n in self.notes))
         sources = self.render_sources()
@@ -176,6 +179,7 @@ class Answer:
             "sources": [s.to_dict() for s in self.sources],
             "notes": self.notes,
             "disagreements": self.disagreements,
+            "timeline": self.timeline,
             "warnings": [
                 {
                     "claim_id": w.claim_id,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import typer
 
 from bot.cli.app import app, state, user_errors
-from bot.wiring import build_answerer, build_claim_matcher, build_store
+from bot.wiring import build_answerer, build_claim_matcher, build_store, build_timelines
 from index.clean import parse_datetime
 from index.errors import InvalidInputError
 
@@ -35,7 +35,12 @@ def ask(
     """Answer a question from the indexed articles, citing every sentence."""
     st = state(ctx)
     store = build_store(st.settings)
-    answerer = build_answerer(st.settings, store, claim_matcher=build_claim_matcher(st.settings, store.embeddings))
+    answerer = build_answerer(
+        st.settings,
+        store,
+        claim_matcher=build_claim_matcher(st.settings, store.embeddings),
+        timelines=build_timelines(st.settings, store),
+    )
     answer = answerer.ask(question, outlet=source, since=_when(since, "since"), until=_when(until, "until"))
     if as_json:
         typer.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))

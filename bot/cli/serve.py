@@ -47,8 +47,8 @@ def build_bot(settings: Settings) -> FactdeskBot:
     store = build_store(settings)
     claims = ClaimsService.from_settings(settings, store.embeddings)
     matcher = ClaimMatcher(claims, store.embeddings)
-    answerer = build_answerer(settings, store, claim_matcher=matcher)
     digests = build_digest_service(settings, store, chat_model=make_chat_model(settings), claim_matcher=matcher)
+    answerer = build_answerer(settings, store, claim_matcher=matcher, timelines=digests)
     feeds = list(settings.feeds)
     interval = settings.feed_poll_minutes
     return FactdeskBot(

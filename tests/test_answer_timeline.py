@@ -1,0 +1,46 @@
+"""'What's the latest on X' answers carry the story's timeline from the digest history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.settings import Settings
+from bot.wiring import build_answerer, build_store
+from index.embeddings import LocalMiniLMEmbeddings
+
+
+@dataclass(frozen=True)
+class FakeStory:
+    id: str
+
+
+@dataclass(frozen=True)
+class FakeTimeline:
+    text: str
+
+    def render(self) -> str:
+        return self.text
+
+
+class FakeTimelines:
+    def __init__(self) -> None:
+        self.queries: list[str] = []
+
+    def find_stories(self, query: str, limit: int = 5) -> list[FakeStory]:
+        self.queries.append(query)
+        return [FakeStory("st-1")] if "Putin" in query else []
+
+    def story_timeline(self, story_id: str) -> FakeTimeline:
+        return FakeTimeline(f"Putin–Zelenskyy meeting ({story_id})\n- 2025-04-03: denied\n- 2025-04-05: no date")
+
+
+def test_latest_question_gets_the_timeline(sample_settings: Settings, embeddings: LocalMiniLMEmbeddings) -> None:
+    timelines = FakeTimelines()
+    answerer = build_answerer(sample_settings, build_store(sample_settings, embeddings), timelines=timelines)
+    answer = answerer.ask("What's the latest on the Putin–Zelenskyy meeting?")
+    assert answer.timeline.endswith("2025-04-05: no date")
+    assert "Story so far" in answer.render() and answer.to_dict()["timeline"] == answer.timeline
+
+    plain = answerer.ask("Who won the Alpine Cup final?")
+    assert plain.timeline == ""
+    assert timelines.queries == ["What's the latest on the Putin–Zelenskyy meeting?"]
