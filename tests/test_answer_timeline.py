@@ -44,3 +44,10 @@ def test_latest_question_gets_the_timeline(sample_settings: Settings, embeddings
     plain = answerer.ask("Who won the Alpine Cup final?")
     assert plain.timeline == ""
     assert timelines.queries == ["What's the latest on the Putin–Zelenskyy meeting?"]
+
+
+def test_named_outlet_is_quoted(sample_settings: Settings, embeddings: LocalMiniLMEmbeddings) -> None:
+    answerer = build_answerer(sample_settings, build_store(sample_settings, embeddings))
+    answer = answerer.ask("What did Northline Wire report about Geneva?")
+    cited = [s for s in answer.sources if s.number in answer.cited_numbers()]
+    assert cited and all("Northline Wire" in (s.outlet, *s.also_in) for s in cited), answer.render()
