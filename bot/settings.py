@@ -115,8 +115,16 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'manifest.sqlite3').resolve()}"
 
     @property
+    def claims_sqlite_path(self) -> Path:
+        return self.data_dir / "factdesk.sqlite3"
+
+    @property
+    def digests_sqlite_path(self) -> Path:
+        return self.data_dir / "digests.sqlite3"
+
+    @property
     def claims_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{(self.data_dir / 'factdesk.sqlite3').resolve()}"
+        return self.database_url or f"sqlite:///{self.claims_sqlite_path.resolve()}"
 
 
 def load_settings(env_file: Path | None = Path(".env"), **overrides: Any) -> Settings:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -23,8 +22,6 @@ from index.embeddings import NamedEmbeddings, make_embeddings
 from index.fetch import Fetcher
 from index.pipeline import Indexer
 from index.store import ChunkStore, make_client
-
-log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from bot.claims.matching import ClaimMatcher
@@ -137,7 +134,7 @@ def build_claims(settings: Settings, embeddings: NamedEmbeddings) -> ClaimsServi
 
 def build_claim_matcher(settings: Settings, embeddings: NamedEmbeddings) -> ClaimMatcher | None:
     """A matcher over open flagged claims, or None when no claims database exists yet."""
-    if not settings.database_url and not (settings.data_dir / "factdesk.sqlite3").exists():
+    if not settings.database_url and not settings.claims_sqlite_path.exists():
         return None
     from bot.claims.matching import ClaimMatcher
 
@@ -146,9 +143,8 @@ def build_claim_matcher(settings: Settings, embeddings: NamedEmbeddings) -> Clai
 
 def build_timelines(settings: Settings, store: ChunkStore) -> DigestService | None:
     """Story timelines from the digest history, or None before the first digest was made."""
-    from bot.digest.wiring import build_digest_service, digest_database_url
+    from bot.digest.wiring import build_digest_service
 
-    if not settings.database_url and not (settings.data_dir / "digests.sqlite3").exists():
+    if not settings.database_url and not settings.digests_sqlite_path.exists():
         return None
-    log.debug("story timelines from %s", digest_database_url(settings))
     return build_digest_service(settings, store)

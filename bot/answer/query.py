@@ -32,9 +32,8 @@ _PAST_N_DAYS = re.compile(r"\b(?:last|past) (\d{1,3}) days\b", re.I)
 
 @dataclass(frozen=True, slots=True)
 class Clause:
-    """A part of the question aimed at one outlet (or at everything when ``outlet`` is None)."""
+    """An outlet the question names, and the date mentioned next to it (if any)."""
 
-    text: str
     outlet: str | None
     day: date | None = None
 
@@ -151,16 +150,13 @@ def plan_query(
             seen.append(outlet)
     plan.outlets = seen
     if len(mentions) >= 1:
-        # Each outlet's clause runs from just after the previous mention to the next one.
+        # A date belongs to the outlet mentioned before it ("the TechCrunch report published on
+        # October 7"), up to the next outlet's mention.
         bounds = [m[0] for m in mentions] + [len(question)]
-        for i, (start, end, outlet) in enumerate(mentions):
+        for i, (_, _, outlet) in enumerate(mentions):
             left = mentions[i - 1][1] if i > 0 else 0
-            right = bounds[i + 1]
-            text = (question[left:start] + " " + question[end:right]).strip(" ,;'\"?")
-            clause_days = [d for pos, d in dated if left <= pos < right]
-            plan.clauses.append(
-                Clause(text=text or question, outlet=outlet, day=clause_days[0] if clause_days else None)
-            )
+            clause_days = [d for pos, d in dated if left <= pos < bounds[i + 1]]
+            plan.clauses.append(Clause(outlet=outlet, day=clause_days[0] if clause_days else None))
     return plan
 
 

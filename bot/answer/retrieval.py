@@ -42,6 +42,15 @@ class Retrieval:
     top_bm25: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class _Scores:
+    """The question scored against every chunk: BM25, and cosine when vectors are in memory."""
+
+    bm25: np.ndarray
+    dense: np.ndarray | None
+    vector: np.ndarray
+
+
 @dataclass(slots=True)
 class _Corpus:
     """Chunk texts and metadata aligned with the BM25 ids, loaded once per store generation."""
@@ -80,9 +89,7 @@ class HybridRetriever:
         dense_weight: float = 0.3,
         bm25_weight: float = 1.0,
         mode: str = "full",
-        fusion: str = "score",
         clause_dates: bool = True,
-        clauses_first: bool = True,
         clause_depth: int = 3,
         decompose: bool = True,
         decompose_depth: int = 1,
@@ -92,9 +99,7 @@ class HybridRetriever:
         if mode not in ("full", "rrf", "bm25", "dense"):
             raise ValueError(f"unknown retrieval mode {mode!r}")
         self.mode = mode
-        self.fusion = fusion
         self.clause_dates = clause_dates
-        self.clauses_first = clauses_first
         self.clause_depth = clause_depth
         self.decompose = decompose
         self.outlet_clauses = outlet_clauses
@@ -170,21 +175,27 @@ class HybridRetriever:
         if outlet:
             wanted = [o for o in corpus.outlet_codes if o.lower() == outlet.strip().lower()]
             plan.outlets = wanted or [outlet]
-            plan.clauses = [Clause(question, plan.outlets[0])]
+            plan.clauses = [Clause(plan.outlets[0])]
         timings["plan"] = (time.perf_counter() - t0) * 1000
         if not corpus.ids:
             return Retrieval([], plan, timings)
 
         # An explicit outlet (--source, the Discord option) is a hard filter, not a hint like a named outlet.
-        base_mask = self._mask(corpus, plan, Clause(question, plan.outlets[0]) if outlet else None)
+        base_mask = self._mask(corpus, plan, Clause(plan.outlets[0]) if outlet else None)
         t1 = time.perf_counter()
         vector = embed_array(self.embeddings, [question])[0]
         timings["embed"] = (time.perf_counter() - t1) * 1000
 
         t2 = time.perf_counter()
+        # Scored once; the global search and every outlet's search only mask these.
+        scored = _Scores(
+            bm25=corpus.bm25.scores_for(question),
+            dense=corpus.vectors @ vector.astype(np.float32) if corpus.vectors is not None else None,
+            vector=vector,
+        )
         dense_best: dict[int, float] = {}
         bm25_best: dict[int, float] = {}
-        global_lists, global_raw = self._search(corpus, question, vector, base_mask, dense_best, bm25_best)
+        global_lists, global_raw = self._search(corpus, scored, base_mask, dense_best, bm25_best)
         clause_lists: list[list[int]] = []
         for clause in plan.clauses if self.mode == "full" and self.outlet_clauses else []:
             mask = self._mask(corpus, plan, clause)
@@ -194,7 +205,7 @@ class HybridRetriever:
             # Fortune, and Y ..." vs "Fortune's view on X ..."; measured: splitting the text
             # did not help), so each outlet is searched with the whole question, restricted
             # to that outlet's articles.
-            found, raw = self._search(corpus, question, vector, mask, dense_best, bm25_best)
+            found, raw = self._search(corpus, scored, mask, dense_best, bm25_best)
             clause_lists.append(self._fuse(found, raw))
         if self.mode == "full" and self.decompose:
             # Multi-part questions ("X, and Y, while Z"): each part's best BM25 passage joins
@@ -222,10 +233,7 @@ class HybridRetriever:
             fused = self._fuse(global_lists, global_raw)
             if plan.status:
                 fused = self._recency_boost(corpus, fused)
-            if clause_lists and not self.clauses_first:
-                ranked = self._interleave([fused[:1], *clause_lists], fused)
-            else:
-                ranked = self._interleave(clause_lists, fused) if clause_lists else fused
+            ranked = self._interleave(clause_lists, fused) if clause_lists else fused
             ranked = self._diversify(corpus, ranked, k)
         passages = [self._passage(corpus, i, rank, dense_best, bm25_best) for rank, i in enumerate(ranked[:k], 1)]
         timings["fuse"] = (time.perf_counter() - t3) * 1000
@@ -260,15 +268,14 @@ class HybridRetriever:
     def _search(
         self,
         corpus: _Corpus,
-        query: str,
-        vector: np.ndarray,
+        scored: _Scores,
         mask: np.ndarray | None,
         dense_best: dict[int, float],
         bm25_best: dict[int, float],
     ) -> tuple[list[list[int]], tuple[dict[int, float], dict[int, float]]]:
         """Two ranked lists of chunk positions (BM25, dense) restricted to ``mask``, with their scores."""
         n = self.candidates
-        scores = corpus.bm25.scores_for(query)
+        scores = scored.bm25
         if mask is not None:
             scores = np.where(mask, scores, 0.0)
         top = np.argpartition(-scores, min(n, len(scores) - 1))[:n] if len(scores) > n else np.arange(len(scores))
@@ -278,7 +285,7 @@ class HybridRetriever:
         for i, value in bm25_raw.items():
             bm25_best[i] = max(bm25_best.get(i, 0.0), value)
         dense_raw: dict[int, float] = {}
-        dense_list = self._dense(corpus, vector, mask, n, dense_raw)
+        dense_list = self._dense(corpus, scored, mask, n, dense_raw)
         for i, value in dense_raw.items():
             dense_best[i] = max(dense_best.get(i, -1.0), value)
         return [bm25_list, dense_list], (bm25_raw, dense_raw)
@@ -286,13 +293,13 @@ class HybridRetriever:
     def _dense(
         self,
         corpus: _Corpus,
-        vector: np.ndarray,
+        scored: _Scores,
         mask: np.ndarray | None,
         n: int,
         dense_best: dict[int, float],
     ) -> list[int]:
-        if corpus.vectors is not None:
-            sims = corpus.vectors @ vector.astype(np.float32)
+        if scored.dense is not None:
+            sims = scored.dense
             if mask is not None:
                 sims = np.where(mask, sims, -2.0)
             count = min(n, len(sims))
@@ -309,7 +316,7 @@ class HybridRetriever:
                 return []
             where = {"article_id": {"$in": allowed}}
         result = self.store.chunks.query(
-            query_embeddings=[vector.tolist()],
+            query_embeddings=[scored.vector.tolist()],
             n_results=min(n, len(corpus.ids)),
             where=where,  # type: ignore[arg-type]
             include=["distances"],
@@ -326,7 +333,8 @@ class HybridRetriever:
     def _fuse(
         self, lists: Sequence[Sequence[int]], raw: tuple[dict[int, float], dict[int, float]] | None = None
     ) -> list[int]:
-        if self.fusion == "score" and raw is not None:
+        """Score fusion when raw scores are given (the pipeline), reciprocal-rank fusion otherwise."""
+        if raw is not None:
             return self._score_fuse(lists, raw)
         weights = [self.bm25_weight, self.dense_weight]
         scores: dict[int, float] = defaultdict(float)
@@ -338,17 +346,16 @@ class HybridRetriever:
     def _score_fuse(self, lists: Sequence[Sequence[int]], raw: tuple[dict[int, float], dict[int, float]]) -> list[int]:
         """Min-max normalised BM25 plus weighted cosine over the union of candidates."""
         bm25_scores, dense_scores = raw
-        candidates = {p for ranked in lists for p in ranked}
-        if not candidates:
+        keys = list(dict.fromkeys(p for ranked in lists for p in ranked))
+        if not keys:
             return []
-        b = np.asarray([bm25_scores.get(p, 0.0) for p in candidates])
-        d = np.asarray([dense_scores.get(p, 0.0) for p in candidates])
+        b = np.asarray([bm25_scores.get(p, 0.0) for p in keys])
+        d = np.asarray([dense_scores.get(p, 0.0) for p in keys])
         b = b / b.max() if b.max() > 0 else b
         lo = min(d.min(), 0.0) if len(d) else 0.0
         d = (d - lo) / (d.max() - lo) if d.max() > lo else d
         total = self.bm25_weight * b + self.dense_weight * d
-        keys = list(candidates)
-        order = np.argsort(-total)
+        order = np.argsort(-total, kind="stable")
         return [keys[i] for i in order]
 
     @staticmethod

@@ -129,10 +129,6 @@ class PostRow(Base):
     posted_at: Mapped[datetime]
 
 
-def default_url(data_dir: Path) -> str:
-    return f"sqlite:///{(data_dir / 'digests.sqlite3').resolve()}"
-
-
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; a SQLite file's folder is created first."""
     try:

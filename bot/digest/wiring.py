@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from langchain_core.language_models import BaseChatModel
 
-from bot.digest.db import DigestDatabase, default_url
+from bot.digest.db import DigestDatabase
 from bot.digest.protocols import ClaimMatcherLike, Extractor, Verifier
 from bot.digest.service import DigestOptions, DigestService
 from bot.digest.summary import StorySummarizer
@@ -18,7 +18,7 @@ DIGEST_PROMPT = "digest"
 
 def digest_database_url(settings: Settings) -> str:
     """``FACTDESK_DATABASE_URL`` when set, else ``digests.sqlite3`` in the data dir."""
-    return settings.database_url or default_url(settings.data_dir)
+    return settings.database_url or f"sqlite:///{settings.digests_sqlite_path.resolve()}"
 
 
 def default_summary_parts(embeddings: NamedEmbeddings) -> tuple[Extractor, Verifier]:
