@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     # --- embeddings --------------------------------------------------------------
     embedding: Literal["local", "openai"] = Field("local", description="local MiniLM or OpenAI.")
     openai_embedding_model: str = "text-embedding-3-small"
-    embedding_batch_size: int = Field(16, ge=1, le=2048)
+    embedding_batch_size: int = Field(1, ge=1, le=2048)
     embedding_threads: int = Field(0, ge=0, description="onnxruntime threads; 0 = all cores.")
     embedding_window: int = Field(128, ge=16, le=256, description="WordPiece tokens embedded per text window.")
     embedding_max_windows: int = Field(1, ge=1, le=8, description="Windows per text (mean-pooled).")

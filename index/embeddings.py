@@ -33,7 +33,11 @@ LOCAL_MODEL_NAME = "all-MiniLM-L6-v2-onnx-int8"
 # faster than embedding 256 tokens, hybrid Hits@10 unchanged (0.917 vs 0.917 on 400 queries),
 # MRR@10 -0.01; dense-only retrieval alone drops (Hits@10 0.722 → 0.633).
 DEFAULT_WINDOW = 128
-_WIDTH_STEP = 32
+# Padded widths are multiples of this: few distinct shapes for onnxruntime's arena, little padding.
+_WIDTH_STEP = 8
+# Texts per onnxruntime call. Measured on 2 cores (int8, VNNI): one text per call embeds 32
+# answer sentences in 109 ms vs 295 ms in batches of 16, and 128-token windows equally fast.
+DEFAULT_BATCH_SIZE = 1
 MAX_WINDOWS = 1  # windows per text; more keep the tail of long texts (mean-pooled), at their cost
 
 
@@ -67,7 +71,11 @@ class LocalMiniLMEmbeddings(Embeddings):
     dimensions = 384
 
     def __init__(
-        self, batch_size: int = 16, threads: int = 0, window: int = DEFAULT_WINDOW, max_windows: int = MAX_WINDOWS
+        self,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        threads: int = 0,
+        window: int = DEFAULT_WINDOW,
+        max_windows: int = MAX_WINDOWS,
     ) -> None:
         if not 8 <= window <= 256:
             raise ConfigError("embedding window must be between 8 and 256 WordPiece tokens")
@@ -236,7 +244,7 @@ def embed_array(embeddings: NamedEmbeddings, texts: Sequence[str]) -> np.ndarray
 def make_embeddings(
     kind: str,
     *,
-    batch_size: int = 16,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     threads: int = 0,
     window: int = DEFAULT_WINDOW,
     max_windows: int = MAX_WINDOWS,

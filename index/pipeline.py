@@ -251,5 +251,5 @@ class Indexer:
             BM25Index.index_text(str(m.get("title", "")), str(m.get("outlet", "")), t)
             for t, m in zip(texts, metas, strict=True)
         ]
-        BM25Index.build(ids, bm25_texts, self.store.generation()).save(self.bm25_dir)
+        BM25Index.build(ids, bm25_texts, self.store.generation(), passages=texts).save(self.bm25_dir)
         log.info("BM25 sidecar rebuilt: %d chunks", len(ids))

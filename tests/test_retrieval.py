@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
 from bot.answer.query import OutletMatcher, find_days, outlet_aliases, plan_query, split_parts
 from bot.answer.retrieval import HybridRetriever
-from bot.settings import Settings
-from bot.wiring import build_retriever, build_store
+from bot.settings import Settings, load_settings
+from bot.wiring import build_indexer, build_retriever, build_store
 from index.embeddings import LocalMiniLMEmbeddings
 
 NOW = datetime(2025, 4, 5, 12, tzinfo=UTC)
@@ -88,3 +89,41 @@ def test_status_questions_favour_recent_reports(retriever: HybridRetriever) -> N
     assert result.plan.status
     assert result.passages[0].published_at is not None and result.passages[0].published_at.date() >= date(2025, 4, 3)
     assert newest.date() == date(2025, 4, 5)
+
+
+def _index_one_article(tmp_path: Path, embeddings: LocalMiniLMEmbeddings) -> HybridRetriever:
+    """One article in several small chunks: the one that says it and ones that repeat its words."""
+    body = "\n\n".join(
+        [
+            "Regulators met on Tuesday. The airline posted results, and regulators praised the airline. "
+            "Flights resumed, and flights were full. The crew were fined for a party, and cancelled flights "
+            "and cancelled plans were rare, regulators said.",
+            "The port reopened after the storm. Regulators fined the airline over cancelled flights. "
+            "Tourists returned to the old town and filled its cafes, and the harbour was busy all weekend "
+            "with ferries and fishing boats.",
+            "A new bakery opened near the river, selling bread and cakes to visitors from the harbour.",
+        ]
+    )
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "airline.md").write_text(
+        '---\ntitle: "Airline week"\noutlet: "Harbour Post"\npublished_at: "2025-04-02T10:00:00+00:00"\n---\n'
+        + body
+        + "\n"
+    )
+    settings = load_settings(None, data_dir=tmp_path / "data", chunk_tokens=56, chunk_overlap_tokens=0)
+    store = build_store(settings, embeddings)
+    report = build_indexer(settings, store).ingest([str(folder)], None, settings.max_source_bytes)
+    assert not report.errors and store.chunk_count() >= 3
+    return build_retriever(settings, store)
+
+
+def test_the_chunk_holding_the_paraphrased_sentence_comes_first(
+    tmp_path: Path, embeddings: LocalMiniLMEmbeddings
+) -> None:
+    retriever = _index_one_article(tmp_path, embeddings)
+    question = "Was the airline fined by regulators over cancelled flights?"
+    first = retriever.retrieve(question, 3, now=NOW).passages[0]
+    assert "fined the airline over cancelled flights" in first.text
+    retriever.sentence_weight = 0.0  # whole-chunk scores alone prefer the chunk repeating the words
+    assert "fined the airline" not in retriever.retrieve(question, 3, now=NOW).passages[0].text

@@ -1,6 +1,6 @@
 """Light text analysis shared by duplicate detection, matching and contradiction rules.
 
-Everything here is deterministic and offline: pysbd splits sentences, bm25s ships
+Everything here is deterministic and offline: the chunker's splitter cuts sentences, bm25s ships
 the English stopword list, PyStemmer (Snowball) does the stemming. What is left
 to hand-written code is news-specific normalisation (``U.S.`` = ``US``,
 possessives, citation markers) that no library knows about.
@@ -13,8 +13,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-import pysbd
 import Stemmer
+
+from index.chunking import sentence_spans
 
 # Quotes, apostrophes and dashes that NFKC leaves alone but readers consider equal.
 _TRANSLATE = str.maketrans(
@@ -215,11 +216,7 @@ class Analyzer:
 
 def sentences_of(text: str) -> list[str]:
     """Sentences of a passage; every line is split on its own so headlines stay separate."""
-    segmenter = pysbd.Segmenter(language="en", clean=False)
     out: list[str] = []
     for line in text.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        out.extend(s.strip() for s in segmenter.segment(line) if s.strip())
+        out.extend(line[span.start : span.end] for span in sentence_spans(line))
     return out
