@@ -25,8 +25,9 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument(
         "--modes",
-        default="bm25,dense,rrf,no-outlets,no-decompose,full",
-        help="bm25, dense, rrf (plain fusion), no-outlets / no-decompose (full minus one step), full",
+        default="bm25,dense,rrf,no-outlets,no-decompose,no-sentences,no-round-order,full",
+        help="bm25, dense, rrf (plain fusion), no-outlets / no-decompose / no-sentences / no-round-order "
+        "(full minus one step), full",
     )
     parser.add_argument("--k", type=int, default=10)
     args = parser.parse_args()
@@ -42,6 +43,10 @@ def main() -> None:
             options = {"mode": "full", "decompose": False}
         elif mode == "no-outlets":
             options = {"mode": "full", "outlet_clauses": False}
+        elif mode == "no-sentences":
+            options = {"mode": "full", "sentence_weight": 0.0}
+        elif mode == "no-round-order":
+            options = {"mode": "full", "round_order": False}
         retriever = HybridRetriever(store, lambda: load_bm25(settings, store), store.embeddings, **options)  # type: ignore[arg-type]
         retriever.corpus()
 

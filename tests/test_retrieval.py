@@ -127,3 +127,11 @@ def test_the_chunk_holding_the_paraphrased_sentence_comes_first(
     assert "fined the airline over cancelled flights" in first.text
     retriever.sentence_weight = 0.0  # whole-chunk scores alone prefer the chunk repeating the words
     assert "fined the airline" not in retriever.retrieve(question, 3, now=NOW).passages[0].text
+
+
+def test_each_round_of_outlet_passages_is_ordered_by_match(retriever: HybridRetriever) -> None:
+    """The first-named outlet does not take rank 1 when another outlet's passage matches better."""
+    strength = {10: 0.2, 20: 0.9, 11: 0.5, 21: 0.1}.__getitem__
+    ranked = retriever._interleave([[10, 11], [20, 21]], [30, 10], strength)
+    assert ranked[:4] == [20, 10, 11, 21] and ranked[4] == 30
+    assert retriever._interleave([[10, 11], [20, 21]], [30], None)[:4] == [10, 20, 11, 21]

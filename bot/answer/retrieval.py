@@ -102,6 +102,8 @@ class HybridRetriever:
         part_outlets: bool = True,
         clause_part_weight: float = 1.0,
         sentence_weight: float = 0.4,
+        round_order: bool = True,
+        unnamed_parts_in_outlets: bool = True,
     ) -> None:
         """``mode`` is for ablations: ``bm25``, ``dense``, ``rrf`` (plain fusion) or ``full``."""
         if mode not in ("full", "rrf", "bm25", "dense"):
@@ -114,6 +116,8 @@ class HybridRetriever:
         self.part_outlets = part_outlets
         self.clause_part_weight = clause_part_weight
         self.sentence_weight = sentence_weight
+        self.round_order = round_order
+        self.unnamed_parts_in_outlets = unnamed_parts_in_outlets
         self.decompose_depth = decompose_depth
         self.store = store
         self.bm25_loader = bm25_loader
@@ -226,17 +230,23 @@ class HybridRetriever:
                     )
             found, raw = self._search(corpus, clause_scored, mask, dense_best, bm25_best)
             clause_lists.append(self._fuse(found, raw))
-        if self.mode == "full" and self.decompose:
+        parts = split_parts(question) if self.mode == "full" and self.decompose else []
+        if parts:
             # Multi-part questions ("X, and Y, while Z"): each part's best BM25 passage joins
             # the interleave. Measured on 400 dev queries: evidence recall@10 0.612 → 0.626,
             # full-evidence@10 0.367 → 0.387, Hits@10 unchanged.
-            for part in split_parts(question):
+            for part in parts:
                 scores = self._lexical(corpus, part)
                 mask = base_mask
                 named = corpus.matcher.find(part) if self.part_outlets else []
                 if named:
                     part_mask = self._mask(corpus, plan, Clause(named[0][2]))
                     if part_mask is not None and part_mask.any():
+                        mask = part_mask if base_mask is None else part_mask & base_mask
+                elif self.unnamed_parts_in_outlets and plan.outlets and not outlet:
+                    codes = [corpus.outlet_codes[o] for o in plan.outlets if o in corpus.outlet_codes]
+                    part_mask = np.isin(corpus.outlet_of, codes)
+                    if part_mask.any():
                         mask = part_mask if base_mask is None else part_mask & base_mask
                 if mask is not None:
                     scores = np.where(mask, scores, 0.0)
@@ -258,7 +268,8 @@ class HybridRetriever:
             fused = self._fuse(global_lists, global_raw)
             if plan.status:
                 fused = self._recency_boost(corpus, fused)
-            ranked = self._interleave(clause_lists, fused) if clause_lists else fused
+            strength = self._strength(scored, dense_best) if self.round_order else None
+            ranked = self._interleave(clause_lists, fused, strength) if clause_lists else fused
             ranked = self._diversify(corpus, ranked, k)
         passages = [self._passage(corpus, i, rank, dense_best, bm25_best) for rank, i in enumerate(ranked[:k], 1)]
         timings["fuse"] = (time.perf_counter() - t3) * 1000
@@ -408,16 +419,26 @@ class HybridRetriever:
             score[p] += 0.5 / (RRF_K + r)
         return sorted(head, key=lambda p: -score[p]) + fused[30:]
 
-    def _interleave(self, clause_lists: list[list[int]], fused: list[int]) -> list[int]:
-        """Best passage of each outlet clause first, then alternate, then the global ranking."""
+    def _interleave(
+        self, clause_lists: list[list[int]], fused: list[int], strength: Callable[[int], float] | None = None
+    ) -> list[int]:
+        """Best passage of each outlet clause first, then alternate, then the global ranking.
+
+        Within one round the passages are ordered by ``strength`` (how well each matches the
+        whole question), so the first-mentioned outlet does not always take rank 1.
+        """
         out: list[int] = []
         seen: set[int] = set()
         depth = 0
         while depth < self.clause_depth:
+            round_items = []
             for ranked in clause_lists:
-                if depth < len(ranked) and ranked[depth] not in seen:
-                    out.append(ranked[depth])
-                    seen.add(ranked[depth])
+                if depth < len(ranked) and ranked[depth] not in seen and ranked[depth] not in round_items:
+                    round_items.append(ranked[depth])
+            if strength is not None:
+                round_items.sort(key=lambda p: -strength(p))
+            out.extend(round_items)
+            seen.update(round_items)
             depth += 1
         for pos in fused:
             if pos not in seen:
@@ -429,6 +450,17 @@ class HybridRetriever:
                     out.append(pos)
                     seen.add(pos)
         return out
+
+    def _strength(self, scored: _Scores, dense_best: dict[int, float]) -> Callable[[int], float]:
+        """A passage's match with the whole question: lexical (scaled to the best) plus weighted cosine."""
+        top = float(scored.bm25.max()) if len(scored.bm25) else 0.0
+        scale = 1.0 / top if top > 0 else 0.0
+
+        def strength(pos: int) -> float:
+            cosine = float(scored.dense[pos]) if scored.dense is not None else dense_best.get(pos, 0.0)
+            return self.bm25_weight * float(scored.bm25[pos]) * scale + self.dense_weight * cosine
+
+        return strength
 
     def _diversify(self, corpus: _Corpus, ranked: list[int], k: int) -> list[int]:
         """At most ``per_article`` passages of one article in the first k; the rest keep their order after."""
