@@ -497,3 +497,26 @@ def test_no_flagged_claims_leaves_the_disputed_section_empty(
     assert matcher.seen
     assert "Moderators have flagged" not in recorder.system
     assert "{disputed}" not in recorder.system
+
+
+def test_cited_sources_are_numbered_from_one_in_order_of_citation(
+    sample_settings: Settings, embeddings: LocalMiniLMEmbeddings
+) -> None:
+    # The model cites the engine's sources [3] and [1]; the reader sees [1] and [2].
+    llm, recorder = fake_llm(f"{FAITHFUL} [3][1].")
+    answer = answerer_for(sample_settings, embeddings, llm).ask(STATUS_QUESTION)
+    titles = source_numbers_by_title(recorder.human)
+    engine_third = next(title for title, n in titles.items() if n == 3)
+    assert answer.cited_numbers() == [1, 2]
+    assert answer.sentences[0].citations == (1, 2)
+    assert answer.text == f"{FAITHFUL} [1][2]."
+    by_number = {s.number: s for s in answer.sources}
+    assert by_number[1].title == engine_third and by_number[2].url == LATEST_URL
+    assert sorted(by_number) == list(range(1, len(answer.sources) + 1)), "uncited sources follow, no gaps"
+
+
+def test_offline_answers_cite_without_gaps(sample_settings: Settings, embeddings: LocalMiniLMEmbeddings) -> None:
+    answer = answerer_for(sample_settings, embeddings).ask("Did Switzerland offer to host the talks?")
+    cited = answer.cited_numbers()
+    assert cited and sorted(cited) == list(range(1, len(cited) + 1))
+    assert answer.sentences[0].citations[0] == 1

@@ -12,7 +12,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
@@ -24,7 +24,7 @@ from bot.answer.citations import CitationVerifier, VerificationResult, render, s
 from bot.answer.context import number_sources, render_sources
 from bot.answer.extractive import ExtractiveEngine
 from bot.answer.llm import LLM_UNAVAILABLE
-from bot.answer.models import Answer, ClaimWarning, Source
+from bot.answer.models import Answer, CitedSentence, ClaimWarning, Source
 from bot.answer.retrieval import HybridRetriever, Retrieval
 from bot.claims.protocols import ClaimMatcherLike, claims_in_sources
 from bot.prompts import PromptFile, PromptLibrary
@@ -317,8 +317,9 @@ class Answerer:
         state.timings["verify"] = (time.perf_counter() - started) * 1000
         if not result.sentences:
             return self._refusal(state, searched, note="No sentence of the draft answer was supported by the sources.")
-        cited_numbers = {n for s in result.sentences for n in s.citations}
-        used = [s for s in state.sources if s.number in cited_numbers]
+        verified, sources, warnings = renumber_sources(result.sentences, state.sources, state.warnings)
+        cited_numbers = {n for s in verified for n in s.citations}
+        used = [s for s in sources if s.number in cited_numbers]
         dated = [s.published_at.date() for s in used if s.published_at]
         as_of = max(dated) if dated else None
         notes = [n for n in (draft.note, *result.notes) if n]
@@ -330,15 +331,15 @@ class Answerer:
         prompt_tokens = count_tokens(self.prompt.system) + sum(count_tokens(v) for v in state.prompt_inputs.values())
         return Answer(
             question=state.question,
-            text=render(result.sentences),
-            sentences=result.sentences,
-            sources=state.sources,
+            text=render(verified),
+            sentences=verified,
+            sources=sources,
             engine="llm" if draft.engine == "llm" else "extractive",
             as_of=as_of,
             notes=notes,
             disagreements=disagreements,
             timeline=timeline,
-            warnings=[w for w in state.warnings if w.source_number in cited_numbers or w.source_number is None],
+            warnings=[w for w in warnings if w.source_number in cited_numbers or w.source_number is None],
             support_score=result.support_score,
             prompt_name=self.prompt.name,
             prompt_hash=self.prompt.content_hash,
@@ -407,6 +408,25 @@ class Answerer:
             "7. Moderators have flagged these claims. If your answer mentions one, say it is disputed "
             "and do not present it as fact:\n" + "\n".join(lines)
         )
+
+
+def renumber_sources(
+    sentences: Sequence[CitedSentence], sources: Sequence[Source], warnings: Sequence[ClaimWarning]
+) -> tuple[list[CitedSentence], list[Source], list[ClaimWarning]]:
+    """Cited sources become [1]..[n] in order of first citation, uncited ones follow.
+
+    The engine sees sources numbered by retrieval rank; a reader shown "[2] [6]" under
+    an answer with two sources wonders where the other four went.
+    """
+    cited = list(dict.fromkeys(n for sentence in sentences for n in sentence.citations))
+    order = [*cited, *(s.number for s in sources if s.number not in cited)]
+    new = {old: i for i, old in enumerate(order, 1)}
+    by_number = {s.number: s for s in sources}
+    return (
+        [replace(s, citations=tuple(new[n] for n in s.citations)) for s in sentences],
+        [replace(by_number[n], number=new[n]) for n in order if n in by_number],
+        [replace(w, source_number=new.get(w.source_number)) if w.source_number is not None else w for w in warnings],
+    )
 
 
 def render_plain(sentences: Sequence[tuple[str, tuple[int, ...]]]) -> str:
