@@ -38,6 +38,50 @@ def test_plan_reads_outlets_dates_and_relative_times() -> None:
     assert find_days("between 2 April 2025 and 2025-04-05") == [(8, date(2025, 4, 2)), (25, date(2025, 4, 5))]
 
 
+def test_each_outlet_gets_the_date_written_after_it_or_a_bound() -> None:
+    two = plan_query(
+        "After the report by The Verge on October 7, 2023, about Altman, and the subsequent report by "
+        "TechCrunch on October 13, 2023, about the board, did the story change?",
+        OUTLETS,
+        now=NOW,
+    )
+    assert [(c.outlet, c.day) for c in two.clauses] == [
+        ("The Verge", date(2023, 10, 7)),
+        ("TechCrunch", date(2023, 10, 13)),
+    ]
+    same_outlet_twice = plan_query(
+        "Between the TechCrunch report published on October 7, 2023, and the TechCrunch report "
+        "published on October 12, 2023, was there a change?",
+        OUTLETS,
+        now=NOW,
+    )
+    assert [c.day for c in same_outlet_twice.clauses] == [date(2023, 10, 7), date(2023, 10, 12)]
+    window = plan_query(
+        "Have the odds, as reported by The Verge after October 4, 2023, and before November 1, 2023, changed?",
+        OUTLETS,
+        now=NOW,
+    ).clauses[0]
+    assert (window.day, window.after, window.before) == (None, date(2023, 10, 4), date(2023, 11, 1))
+    leading = plan_query("On October 7, 2023, TechCrunch reported a deal; did The Verge agree?", OUTLETS, now=NOW)
+    assert [c.day for c in leading.clauses] == [date(2023, 10, 7), None]
+
+
+def test_a_date_bound_limits_that_outlets_passages(retriever: HybridRetriever) -> None:
+    corpus = retriever.corpus()
+
+    def clause_days(question: str) -> set[date]:
+        plan = plan_query(question, corpus.matcher, now=NOW)
+        mask = retriever._mask(corpus, plan, plan.clauses[0])
+        assert mask is not None and mask.any()
+        assert {str(corpus.metas[i].get("outlet")) for i in mask.nonzero()[0]} == {"Northline Wire"}
+        return {date.fromordinal(date(1970, 1, 1).toordinal() + int(corpus.day_of[i])) for i in mask.nonzero()[0]}
+
+    after = clause_days("What did the Northline Wire report after 4 April 2025 about the meeting?")
+    assert min(after) >= date(2025, 4, 3) and date(2025, 4, 5) in after
+    before = clause_days("What did the Northline Wire report before 2 April 2025 about the meeting?")
+    assert max(before) <= date(2025, 4, 3) and date(2025, 4, 1) in before
+
+
 def test_multi_part_questions_split_into_parts() -> None:
     parts = split_parts(
         "Who is the founder under 30, previously at Jane Street, who is facing seven charges of fraud, "

@@ -32,10 +32,16 @@ _PAST_N_DAYS = re.compile(r"\b(?:last|past) (\d{1,3}) days\b", re.I)
 
 @dataclass(frozen=True, slots=True)
 class Clause:
-    """An outlet the question names, and the date mentioned next to it (if any)."""
+    """An outlet the question names, and the date mentioned next to it (if any).
+
+    ``day`` is a publication day ("the TechCrunch report on October 7"); ``after`` and
+    ``before`` bound it instead ("reported by Sporting News after October 4").
+    """
 
     outlet: str | None
     day: date | None = None
+    after: date | None = None
+    before: date | None = None
 
 
 @dataclass(slots=True)
@@ -151,13 +157,35 @@ def plan_query(
     plan.outlets = seen
     if len(mentions) >= 1:
         # A date belongs to the outlet mentioned before it ("the TechCrunch report published on
-        # October 7"), up to the next outlet's mention.
-        bounds = [m[0] for m in mentions] + [len(question)]
-        for i, (_, _, outlet) in enumerate(mentions):
+        # October 7"), up to the next outlet's mention; failing that, to the outlet it precedes
+        # ("On October 7, TechCrunch reported ...").
+        starts = [m[0] for m in mentions] + [len(question)]
+        for i, (start, _, outlet) in enumerate(mentions):
+            after_mention = [(pos, d) for pos, d in dated if start <= pos < starts[i + 1]]
             left = mentions[i - 1][1] if i > 0 else 0
-            clause_days = [d for pos, d in dated if left <= pos < bounds[i + 1]]
-            plan.clauses.append(Clause(outlet=outlet, day=clause_days[0] if clause_days else None))
+            before_mention = [(pos, d) for pos, d in dated if left <= pos < start]
+            plan.clauses.append(_clause(outlet, question, after_mention or before_mention[-1:]))
     return plan
+
+
+_BOUND_WORD = re.compile(r"\b(after|since|following|before|prior to|until|by)\s+(?:the\s+)?$", re.IGNORECASE)
+
+
+def _clause(outlet: str, question: str, days: list[tuple[int, date]]) -> Clause:
+    """The outlet's clause: an exact day, or after/before bounds when the date is one."""
+    day: date | None = None
+    after: date | None = None
+    before: date | None = None
+    for pos, value in days:
+        bound = _BOUND_WORD.search(question[max(0, pos - 16) : pos])
+        word = bound.group(1).lower() if bound else ""
+        if word in ("after", "since", "following"):
+            after = after or value
+        elif word:
+            before = before or value
+        elif day is None:
+            day = value
+    return Clause(outlet=outlet, day=None if (after or before) else day, after=after, before=before)
 
 
 _PART_BREAK = re.compile(

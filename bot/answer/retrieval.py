@@ -75,6 +75,10 @@ def mode_is_plain(mode: str) -> bool:
     return mode in ("bm25", "dense", "rrf")
 
 
+def _epoch_day(day: date) -> int:
+    return (day - date(1970, 1, 1)).days
+
+
 def _dt(value: object) -> datetime | None:
     text = str(value or "")
     return datetime.fromisoformat(text) if text else None
@@ -186,7 +190,8 @@ class HybridRetriever:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         corpus = self.corpus()
-        plan = plan_query(question, corpus.matcher, now=now or datetime.now(UTC), since=since, until=until)
+        plan_now = now or datetime.now(UTC)
+        plan = plan_query(question, corpus.matcher, now=plan_now, since=since, until=until)
         if outlet:
             wanted = [o for o in corpus.outlet_codes if o.lower() == outlet.strip().lower()]
             plan.outlets = wanted or [outlet]
@@ -240,7 +245,9 @@ class HybridRetriever:
                 mask = base_mask
                 named = corpus.matcher.find(part) if self.part_outlets else []
                 if named:
-                    part_mask = self._mask(corpus, plan, Clause(named[0][2]))
+                    # The part's own clause carries its date ("the Fortune report on October 13").
+                    own_clause = plan_query(part, corpus.matcher, now=plan_now).clauses[0]
+                    part_mask = self._mask(corpus, plan, own_clause)
                     if part_mask is not None and part_mask.any():
                         mask = part_mask if base_mask is None else part_mask & base_mask
                 elif self.unnamed_parts_in_outlets and plan.outlets and not outlet:
@@ -307,10 +314,17 @@ class HybridRetriever:
             code = corpus.outlet_codes.get(clause.outlet)
             outlet_mask = corpus.outlet_of == code if code is not None else np.zeros(len(corpus.ids), dtype=bool)
             mask = outlet_mask if mask is None else mask & outlet_mask
-        if clause is not None and clause.day is not None and self.clause_dates:
-            # "the TechCrunch report published on October 7": that day, give or take a time zone.
-            day = (clause.day - date(1970, 1, 1)).days
-            day_mask = np.abs(corpus.day_of - day) <= 1
+        if clause is not None and self.clause_dates and (clause.day or clause.after or clause.before):
+            # "the TechCrunch report published on October 7": that day, give or take a time zone;
+            # "after October 4" / "before November 1": from / up to that day (questions often
+            # mean it inclusively). A date no article matches is dropped rather than emptying the clause.
+            day_mask = corpus.day_of >= 0
+            if clause.day is not None:
+                day_mask &= np.abs(corpus.day_of - _epoch_day(clause.day)) <= 1
+            if clause.after is not None:
+                day_mask &= corpus.day_of >= _epoch_day(clause.after) - 1
+            if clause.before is not None:
+                day_mask &= corpus.day_of <= _epoch_day(clause.before) + 1
             narrowed = day_mask if mask is None else mask & day_mask
             if narrowed.any():
                 mask = narrowed
