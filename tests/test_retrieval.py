@@ -82,6 +82,23 @@ def test_a_date_bound_limits_that_outlets_passages(retriever: HybridRetriever) -
     assert max(before) <= date(2025, 4, 3) and date(2025, 4, 1) in before
 
 
+def test_outlet_names_are_not_time_words() -> None:
+    outlets = [*OUTLETS, "Business Today | Latest Stock Market And Economy News India"]
+    plan = plan_query("What did Business Today report about the attack?", outlets, now=NOW)
+    assert plan.outlets == ["Business Today | Latest Stock Market And Economy News India"] and plan.since is None
+    assert plan_query("What did TechCrunch report today?", outlets, now=NOW).since is not None
+    assert plan_query("What has changed since the report on 9 November 2023?", outlets, now=NOW).since is None
+
+
+def test_time_words_that_match_no_article_widen_to_all_dates(retriever: HybridRetriever) -> None:
+    later = datetime(2026, 1, 1, tzinfo=UTC)  # the sample articles are from April 2025
+    result = retriever.retrieve("What happened with the Putin Zelenskyy meeting last week?", 5, now=later)
+    assert result.passages and result.plan.widened and result.plan.since is None
+    assert "all dates" in result.plan.describe()
+    explicit = retriever.retrieve("Putin Zelenskyy meeting", 5, since=later, now=later)
+    assert not explicit.passages, "an explicit --since stays a hard filter"
+
+
 def test_multi_part_questions_split_into_parts() -> None:
     parts = split_parts(
         "Who is the founder under 30, previously at Jane Street, who is facing seven charges of fraud, "

@@ -53,10 +53,14 @@ class QueryPlan:
     since: datetime | None = None
     until: datetime | None = None
     status: bool = False
+    since_from_text: bool = False  # "last week" in the question, not an explicit --since
+    widened: bool = False  # the question's time words matched no article, so all dates were searched
 
     def describe(self) -> str:
         """What was searched, for refusals and --json."""
         parts = []
+        if self.widened:
+            parts.append("no article in the time the question names, so all dates")
         if self.outlets:
             parts.append("outlets: " + ", ".join(self.outlets))
         if self.since or self.until:
@@ -134,20 +138,26 @@ def plan_query(
     now = now or datetime.now(UTC)
     matcher = outlets if isinstance(outlets, OutletMatcher) else OutletMatcher(outlets)
     plan = QueryPlan(question=question, status=is_status_question(question), since=since, until=until)
+    mentions = matcher.find(question)
+    # Outlet names are not time words: "Business Today" or "USA Today" must not mean today.
+    timeless = question
+    for start, end, _ in reversed(mentions):
+        timeless = timeless[:start] + " " * (end - start) + timeless[end:]
     if plan.since is None:
         for pattern, days in _RELATIVE:
-            if pattern.search(question):
+            if pattern.search(timeless):
                 plan.since = now - timedelta(days=days)
                 break
-        match = _PAST_N_DAYS.search(question)
+        match = _PAST_N_DAYS.search(timeless)
         if plan.since is None and match:
             plan.since = now - timedelta(days=int(match.group(1)))
-        since_match = re.search(r"\bsince\s+([^,?.;]+)", question, re.I)
+        since_match = re.search(r"\bsince\s+([^,?.;]+)", timeless, re.I)
         if plan.since is None and since_match:
+            # "since April 3" (this year unless it says otherwise); the date must follow "since".
             day = find_days(since_match.group(1) + " " + str(now.year))
-            if day:
+            if day and day[0][0] == 0:
                 plan.since = datetime.combine(day[0][1], datetime.min.time(), tzinfo=UTC)
-    mentions = matcher.find(question)
+        plan.since_from_text = plan.since is not None
     dated = find_days(question)
     plan.days = [d for _, d in dated]
     seen: list[str] = []
@@ -162,8 +172,9 @@ def plan_query(
         starts = [m[0] for m in mentions] + [len(question)]
         for i, (start, _, outlet) in enumerate(mentions):
             after_mention = [(pos, d) for pos, d in dated if start <= pos < starts[i + 1]]
-            left = mentions[i - 1][1] if i > 0 else 0
-            before_mention = [(pos, d) for pos, d in dated if left <= pos < start]
+            # Dates between two mentions belong to the earlier one, so only the first outlet
+            # can take a date written before it.
+            before_mention = [(pos, d) for pos, d in dated if pos < start] if i == 0 else []
             plan.clauses.append(_clause(outlet, question, after_mention or before_mention[-1:]))
     return plan
 

@@ -202,6 +202,11 @@ class HybridRetriever:
 
         # An explicit outlet (--source, the Discord option) is a hard filter, not a hint like a named outlet.
         base_mask = self._mask(corpus, plan, Clause(plan.outlets[0]) if outlet else None)
+        if base_mask is not None and not base_mask.any() and plan.since_from_text:
+            # "last week" read against today finds nothing in an older index: search every date
+            # (answers still say how old their sources are) rather than answer nothing.
+            plan.since, plan.widened = None, True
+            base_mask = self._mask(corpus, plan, Clause(plan.outlets[0]) if outlet else None)
         t1 = time.perf_counter()
         vector = embed_array(self.embeddings, [question])[0]
         timings["embed"] = (time.perf_counter() - t1) * 1000
