@@ -25,6 +25,7 @@ def test_outlet_aliases_cover_short_names() -> None:
     found = [o for _, _, o in matcher.find("Did The Verge and TechCrunch both report it, per The Roar?")]
     assert found == ["The Verge", "TechCrunch", "The Roar | Sports Writers Blog"]
     assert matcher.find("a techcrunchy headline") == []
+    assert matcher.find("on the verge of a deal, per the Verge") == [(28, 37, "The Verge")]
 
 
 def test_plan_reads_outlets_dates_and_relative_times() -> None:

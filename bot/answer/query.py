@@ -86,7 +86,7 @@ def outlet_aliases(outlet: str) -> set[str]:
 
 
 class OutletMatcher:
-    """Finds outlet names in text, longest alias first, with word boundaries."""
+    """Finds outlet names in text, longest alias first, with word boundaries and a capital letter."""
 
     def __init__(self, outlets: Iterable[str]) -> None:
         by_alias: dict[str, str] = {}
@@ -105,7 +105,13 @@ class OutletMatcher:
         """(start, end, canonical outlet) for each mention, in order."""
         if self._pattern is None:
             return []
-        return [(m.start(), m.end(), self._by_alias[m.group(1).lower()]) for m in self._pattern.finditer(text)]
+        # A name written all in lower case is a phrase, not the outlet: "at the age of 16",
+        # "a fortune", "an independent review".
+        return [
+            (m.start(), m.end(), self._by_alias[m.group(1).lower()])
+            for m in self._pattern.finditer(text)
+            if m.group(1) != m.group(1).lower()
+        ]
 
 
 def find_days(text: str) -> list[tuple[int, date]]:
