@@ -57,6 +57,10 @@ def test_each_outlet_gets_the_date_written_after_it_or_a_bound() -> None:
         now=NOW,
     )
     assert [c.day for c in same_outlet_twice.clauses] == [date(2023, 10, 7), date(2023, 10, 12)]
+    assert [c.text for c in same_outlet_twice.clauses] == [
+        "TechCrunch report published on October 7, 2023, and the ",
+        "TechCrunch report published on October 12, 2023, was there a change?",
+    ]
     window = plan_query(
         "Have the odds, as reported by The Verge after October 4, 2023, and before November 1, 2023, changed?",
         OUTLETS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 from bot.answer.extractive import is_status_question
@@ -42,6 +42,7 @@ class Clause:
     day: date | None = None
     after: date | None = None
     before: date | None = None
+    text: str = ""  # the question from this outlet's mention up to the next outlet's
 
 
 @dataclass(slots=True)
@@ -181,7 +182,8 @@ def plan_query(
             # Dates between two mentions belong to the earlier one, so only the first outlet
             # can take a date written before it.
             before_mention = [(pos, d) for pos, d in dated if pos < start] if i == 0 else []
-            plan.clauses.append(_clause(outlet, question, after_mention or before_mention[-1:]))
+            clause = _clause(outlet, question, after_mention or before_mention[-1:])
+            plan.clauses.append(replace(clause, text=question[start : starts[i + 1]]))
     return plan
 
 

@@ -108,6 +108,7 @@ class HybridRetriever:
         sentence_weight: float = 0.4,
         round_order: bool = True,
         unnamed_parts_in_outlets: bool = True,
+        clause_segments: bool = True,
     ) -> None:
         """``mode`` is for ablations: ``bm25``, ``dense``, ``rrf`` (plain fusion) or ``full``."""
         if mode not in ("full", "rrf", "bm25", "dense"):
@@ -122,6 +123,7 @@ class HybridRetriever:
         self.sentence_weight = sentence_weight
         self.round_order = round_order
         self.unnamed_parts_in_outlets = unnamed_parts_in_outlets
+        self.clause_segments = clause_segments
         self.decompose_depth = decompose_depth
         self.store = store
         self.bm25_loader = bm25_loader
@@ -227,14 +229,15 @@ class HybridRetriever:
             if mask is not None and not mask.any():
                 continue
             # Which words of a question belong to which outlet is ambiguous ("X, according to
-            # Fortune, and Y ..." vs "Fortune's view on X ..."; measured: splitting the text
-            # did not help), so each outlet is searched with the whole question, restricted
-            # to that outlet's articles.
+            # Fortune, and Y ..." vs "Fortune's view on X ..."), so each outlet is searched with
+            # the whole question (searching with its part alone measured worse), plus the words
+            # of the part that names it, or else of the text from its mention to the next one.
             clause_scored = scored
             if self.clause_part_weight > 0:
                 own = [p for p in split_parts(question) if any(m[2] == clause.outlet for m in corpus.matcher.find(p))]
-                if len(own) == 1:
-                    extra = self._lexical(corpus, own[0])
+                clause_text = own[0] if len(own) == 1 else clause.text if self.clause_segments else ""
+                if clause_text:
+                    extra = self._lexical(corpus, clause_text)
                     clause_scored = _Scores(
                         bm25=scored.bm25 + self.clause_part_weight * extra, dense=scored.dense, vector=scored.vector
                     )
