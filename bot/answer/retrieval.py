@@ -104,7 +104,7 @@ class HybridRetriever:
         decompose_depth: int = 2,
         outlet_clauses: bool = True,
         part_outlets: bool = True,
-        clause_part_weight: float = 1.0,
+        clause_part_weight: float = 2.0,
         sentence_weight: float = 0.4,
         round_order: bool = True,
         unnamed_parts_in_outlets: bool = True,
