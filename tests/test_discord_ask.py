@@ -178,6 +178,31 @@ async def test_flag_button_refuses_readers_and_prefills_the_modal_for_moderators
     assert audit and "flagged claim #1 as false" in audit[0].content
 
 
+@pytest.mark.asyncio
+async def test_answer_buttons_still_work_after_their_view_is_gone(tmp_path: Path, monkeypatch: Any) -> None:
+    """After the view times out or the bot restarts, clicks reach the registered posted-answer view."""
+    async with running(build(tmp_path, FakeAnswerer(make_answer())), monkeypatch) as h:
+        await h.slash("ask", question=QUESTION)
+        answer_id = next(iter(h.api.originals.values()))
+        live = h.state._view_store._synced_message_views[answer_id]  # what a restart loses
+        live.stop()
+        assert answer_id not in h.state._view_store._synced_message_views
+
+        sources = await h.click(answer_id, "Sources")
+        refused = await h.click(answer_id, "Flag a claim", user_id=READER_ID)
+        opened = await h.click(answer_id, "Flag a claim", user_id=555, roles=[MOD_ROLE_ID])
+        modal = h.last_modal()
+
+    reply = sources[0]
+    assert reply.ephemeral and reply.payload and reply.payload["type"] == 4
+    shown = reply.embeds[0]["description"]
+    assert "no longer loaded" in shown and "Story number 1" in shown and "Story number 2" in shown
+    assert refused[0].ephemeral and refused[0].content == "only moderators can flag claims"
+    assert opened[0].payload and opened[0].payload["type"] == 9
+    prefilled = {c.text: getattr(c.component, "default", None) for c in modal.children}  # type: ignore[attr-defined]
+    assert prefilled["Claim"] == "No date has been set for the meeting."
+
+
 # --------------------------------------------------------------------------- limits and errors
 
 

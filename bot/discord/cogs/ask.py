@@ -126,28 +126,71 @@ class MessageTarget:
                 log.debug("could not delete the preview: %s", exc)
 
 
+SOURCES_BUTTON_ID = "factdesk:answer:sources"
+FLAG_BUTTON_ID = "factdesk:answer:flag"
+
+
 class AnswerView(FactdeskView):
-    """Buttons under an answer: its cited passages (for anyone) and flagging a claim (moderators)."""
+    """Buttons under an answer: its cited passages (for anyone) and flagging a claim (moderators).
+
+    The buttons carry fixed custom ids, so after this view times out or the bot restarts,
+    :class:`PostedAnswerView` answers their clicks from the message itself.
+    """
 
     def __init__(self, bot: FactdeskBot, answer: Answer, timeout: float | None = ANSWER_VIEW_TIMEOUT) -> None:
         super().__init__(timeout=timeout)
         self.bot = bot
         self.answer = answer
 
-    @discord.ui.button(label="Sources", emoji="📚", style=discord.ButtonStyle.secondary)
+    @discord.ui.button(label="Sources", emoji="📚", style=discord.ButtonStyle.secondary, custom_id=SOURCES_BUTTON_ID)
     async def sources(self, interaction: discord.Interaction, button: discord.ui.Button[AnswerView]) -> None:
         groups = render.group_embeds(render.sources_embeds(self.answer))
         await interaction.response.send_message(embeds=groups[0], ephemeral=True, allowed_mentions=NO_MENTIONS)
         for group in groups[1:]:
             await interaction.followup.send(embeds=group, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
-    @discord.ui.button(label="Flag a claim", emoji="🚩", style=discord.ButtonStyle.danger)
+    @discord.ui.button(label="Flag a claim", emoji="🚩", style=discord.ButtonStyle.danger, custom_id=FLAG_BUTTON_ID)
     async def flag(self, interaction: discord.Interaction, button: discord.ui.Button[AnswerView]) -> None:
-        if not self.bot.is_moderator(interaction.user):
-            raise PermissionDeniedError("only moderators can flag claims")
         first = self.answer.sentences[0].text if self.answer.sentences else self.answer.text
-        origin = interaction.message.jump_url if interaction.message is not None else None
-        await interaction.response.send_modal(FlagModal(self.bot, text=_MARKERS.sub("", first), origin=origin))
+        await open_flag_modal(self.bot, interaction, first)
+
+
+class PostedAnswerView(FactdeskView):
+    """The answer buttons of messages whose :class:`AnswerView` is gone (timed out, or a restart).
+
+    Registered once, without a message: discord.py routes a click here only when no live view
+    owns that message. The passages are no longer in memory, so Sources lists what the message
+    itself shows; Flag works as before, from the answer's first sentence.
+    """
+
+    def __init__(self, bot: FactdeskBot) -> None:
+        super().__init__(timeout=None)
+        self.bot = bot
+
+    @discord.ui.button(label="Sources", emoji="📚", style=discord.ButtonStyle.secondary, custom_id=SOURCES_BUTTON_ID)
+    async def sources(self, interaction: discord.Interaction, button: discord.ui.Button[PostedAnswerView]) -> None:
+        embeds = interaction.message.embeds if interaction.message is not None else []
+        text = "\n".join(
+            f.value for e in embeds for f in e.fields if f.name in ("Sources", "Sources (continued)") and f.value
+        )
+        note = "The passages behind this answer are no longer loaded (it was posted before the bot restarted)."
+        embed = discord.Embed(title="Sources", description=render.truncate(f"{note}\n\n{text}".strip(), 4000))
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @discord.ui.button(label="Flag a claim", emoji="🚩", style=discord.ButtonStyle.danger, custom_id=FLAG_BUTTON_ID)
+    async def flag(self, interaction: discord.Interaction, button: discord.ui.Button[PostedAnswerView]) -> None:
+        embeds = interaction.message.embeds if interaction.message is not None else []
+        description = (embeds[0].description or "") if embeds else ""
+        first = re.split(r"(?<=[.!?])\s", description.strip(), maxsplit=1)[0] if description else ""
+        await open_flag_modal(self.bot, interaction, first)
+
+
+async def open_flag_modal(bot: FactdeskBot, interaction: discord.Interaction, sentence: str) -> None:
+    """Moderators only: the flag form, prefilled with ``sentence`` without its [n] markers."""
+    if not bot.is_moderator(interaction.user):
+        raise PermissionDeniedError("only moderators can flag claims")
+    origin = interaction.message.jump_url if interaction.message is not None else None
+    await interaction.response.send_modal(FlagModal(bot, text=_MARKERS.sub("", sentence), origin=origin))
 
 
 def parse_since_option(value: str | None, now: datetime, timezone: str) -> datetime | None:
@@ -320,3 +363,4 @@ class AskCog(commands.Cog, name="Ask"):
 
 async def setup(bot: FactdeskBot) -> None:
     await bot.add_cog(AskCog(bot))
+    bot.add_view(PostedAnswerView(bot))
