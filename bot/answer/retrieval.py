@@ -99,9 +99,9 @@ class HybridRetriever:
         bm25_weight: float = 1.0,
         mode: str = "full",
         clause_dates: bool = True,
-        clause_depth: int = 6,
+        clause_depth: int = 8,
         decompose: bool = True,
-        decompose_depth: int = 2,
+        decompose_depth: int = 3,
         outlet_clauses: bool = True,
         part_outlets: bool = True,
         clause_part_weight: float = 2.0,
@@ -245,9 +245,8 @@ class HybridRetriever:
             clause_lists.append(self._fuse(found, raw))
         parts = split_parts(question) if self.mode == "full" and self.decompose else []
         if parts:
-            # Multi-part questions ("X, and Y, while Z"): each part's best BM25 passage joins
-            # the interleave. Measured on 400 dev queries: evidence recall@10 0.612 → 0.626,
-            # full-evidence@10 0.367 → 0.387, Hits@10 unchanged.
+            # Multi-part questions ("X, and Y, while Z"): each part's best lexical passages join
+            # the interleave (measured on full dev in benchmarks/retrieval.py: see the README).
             for part in parts:
                 scores = self._lexical(corpus, part)
                 mask = base_mask
