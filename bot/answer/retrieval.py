@@ -224,6 +224,9 @@ class HybridRetriever:
         bm25_best: dict[int, float] = {}
         global_lists, global_raw = self._search(corpus, scored, base_mask, dense_best, bm25_best)
         clause_lists: list[list[int]] = []
+        # Split and read once: the outlet searches and the decomposition both use the parts.
+        all_parts = split_parts(question) if self.mode == "full" else []
+        part_mentions = [corpus.matcher.find(part) for part in all_parts]
         for clause in plan.clauses if self.mode == "full" and self.outlet_clauses else []:
             mask = self._mask(corpus, plan, clause)
             if mask is not None and not mask.any():
@@ -234,7 +237,11 @@ class HybridRetriever:
             # of the part that names it, or else of the text from its mention to the next one.
             clause_scored = scored
             if self.clause_part_weight > 0:
-                own = [p for p in split_parts(question) if any(m[2] == clause.outlet for m in corpus.matcher.find(p))]
+                own = [
+                    p
+                    for p, found in zip(all_parts, part_mentions, strict=True)
+                    if any(m[2] == clause.outlet for m in found)
+                ]
                 clause_text = own[0] if len(own) == 1 else clause.text if self.clause_segments else ""
                 if clause_text:
                     extra = self._lexical(corpus, clause_text)
@@ -243,14 +250,13 @@ class HybridRetriever:
                     )
             found, raw = self._search(corpus, clause_scored, mask, dense_best, bm25_best)
             clause_lists.append(self._fuse(found, raw))
-        parts = split_parts(question) if self.mode == "full" and self.decompose else []
-        if parts:
+        if self.decompose and all_parts:
             # Multi-part questions ("X, and Y, while Z"): each part's best lexical passages join
             # the interleave (measured on full dev in benchmarks/retrieval.py: see the README).
-            for part in parts:
+            for part, mentions in zip(all_parts, part_mentions, strict=True):
                 scores = self._lexical(corpus, part)
                 mask = base_mask
-                named = corpus.matcher.find(part) if self.part_outlets else []
+                named = mentions if self.part_outlets else []
                 if named:
                     # The part's own clause carries its date ("the Fortune report on October 13").
                     own_clause = plan_query(part, corpus.matcher, now=plan_now).clauses[0]
