@@ -103,10 +103,6 @@ class BM25Index:
         docs, scores = self.model.retrieve(tokens, k=k, show_progress=False, n_threads=1)
         return [BM25Hit(self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if float(s) > 0]
 
-    def scores_for(self, query: str) -> np.ndarray:
-        """BM25 score of every chunk (aligned with ``ids``) for ``query``."""
-        return self.scores_with_sentences(query)[0]
-
     def scores_with_sentences(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         """Per chunk: its BM25 score, and the BM25 score of its best-matching sentence."""
         empty = np.zeros(len(self.ids), dtype=np.float32)

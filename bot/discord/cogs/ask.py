@@ -19,6 +19,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.answer.models import Answer
+from bot.claims.text import sentences_of
 from bot.digest.window import parse_since, zone
 from bot.discord import render
 from bot.discord.conversation import ConversationMemory, Turn, compose_question
@@ -180,9 +181,8 @@ class PostedAnswerView(FactdeskView):
     @discord.ui.button(label="Flag a claim", emoji="🚩", style=discord.ButtonStyle.danger, custom_id=FLAG_BUTTON_ID)
     async def flag(self, interaction: discord.Interaction, button: discord.ui.Button[PostedAnswerView]) -> None:
         embeds = interaction.message.embeds if interaction.message is not None else []
-        description = (embeds[0].description or "") if embeds else ""
-        first = re.split(r"(?<=[.!?])\s", description.strip(), maxsplit=1)[0] if description else ""
-        await open_flag_modal(self.bot, interaction, first)
+        sentences = sentences_of(embeds[0].description or "") if embeds else []
+        await open_flag_modal(self.bot, interaction, sentences[0] if sentences else "")
 
 
 async def open_flag_modal(bot: FactdeskBot, interaction: discord.Interaction, sentence: str) -> None:
