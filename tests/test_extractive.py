@@ -183,6 +183,34 @@ def test_non_status_question_has_no_lead(engine: ExtractiveEngine, story_sources
     assert words.count("Switzerland, Budapest and Istanbul") <= 2  # repeats of one fact are removed
 
 
+def test_a_preview_gives_way_to_the_later_report_of_the_outcome(engine: ExtractiveEngine) -> None:
+    preview = corpus_source(1, "2025-04-03-quillon-results-preview.md")
+    results = corpus_source(2, "2025-04-04-quillon-q1-results.md")
+    answer = engine.answer("How did Quillon do in Q1?", [preview, results], status_question=False, now=NOW)
+    lead, cites = answer[0]
+    assert lead.startswith("Quillon Systems reported higher-than-expected revenue") and cites == (2,)
+    # The superseded look-ahead ("will report results ... on Friday") is not repeated as support.
+    assert not any("will report results" in text for text, _ in answer)
+
+
+def test_a_preview_still_leads_when_nothing_later_reports_the_outcome(engine: ExtractiveEngine) -> None:
+    preview = corpus_source(1, "2025-04-03-quillon-results-preview.md")
+    answer = engine.answer("When will Quillon report Q1 results?", [preview], status_question=False, now=NOW)
+    assert "will report results" in answer[0][0] and answer[0][1] == (1,)
+
+
+def test_a_quotation_spanning_sentences_is_kept_whole(engine: ExtractiveEngine) -> None:
+    geneva = corpus_source(1, "2025-04-02-geneva-mid-april-harbour.md")
+    answer = engine.answer("What did the diplomat say about Geneva?", [geneva], status_question=False, now=NOW)
+    quoted = next(text for text, _ in answer if "The decision on Geneva has been taken" in text)
+    assert quoted.endswith("the diplomat said.") and quoted.count('"') == 2
+
+
+def test_when_question_is_not_answered_yes_or_no(engine: ExtractiveEngine, story_sources: list[Source]) -> None:
+    answer = engine.answer("When will the Geneva meeting take place?", story_sources, status_question=True, now=NOW)
+    assert answer[0][0].startswith("As of 5 April 2025, ")
+
+
 def test_unrelated_question_gets_the_fixed_refusal(engine: ExtractiveEngine, story_sources: list[Source]) -> None:
     answer = engine.answer("What is the recipe for banana bread?", story_sources, status_question=False)
     assert answer == [(NOT_IN_SOURCES, ())]

@@ -94,8 +94,15 @@ _STANCE_PREDICATE = re.compile(
 
 
 def _wants_yes_no(question: str) -> bool:
-    """A yes/no question about something stance() can judge ("Is X scheduled?", not "Is X ready?")."""
-    return bool(_YES_NO.search(question) and _STANCE_PREDICATE.search(question))
+    """A yes/no question about something stance() can judge ("Is X scheduled?", not "Is X ready?").
+
+    "When/where will X take place?" is a status question but not a yes/no one: no "No —" lead.
+    """
+    return bool(
+        _YES_NO.search(question)
+        and not re.match(r"^\s*(?:when|where)\b", question, re.IGNORECASE)
+        and _STANCE_PREDICATE.search(question)
+    )
 
 
 # ---------------------------------------------------------------- stance
@@ -216,6 +223,10 @@ _SIMILAR = 0.6  # ... or, if this close to a chosen sentence in meaning,
 _PARTLY_COVERED = 0.45  # ... at least 55%
 _SAME_NEWS_SECONDS = 12 * 3600
 _LEAD_MARGIN = 0.2  # a status answer leads with the newest source scoring within this of the best
+# A sentence looking ahead ("will report results on Friday"): a later report may have the outcome.
+_FORWARD = re.compile(
+    r"\b(?:will|(?:is|are) (?:expected|due|set|scheduled|poised) to|ahead of|upcoming|looms?)\b", re.IGNORECASE
+)
 _SAME_WORDS = 0.6  # share of a sentence's content words another must have to be cited with it
 _TOPIC_SHARE = 0.1
 _LONG_LEAD_WORDS = 28
@@ -411,13 +422,26 @@ class ExtractiveEngine:
 
         Within that source a sentence with a clear stance (affirm/deny) is preferred
         if it scores nearly as well; sources dated after ``now`` are passed over, and
-        quoted instructions never lead unless nothing else is relevant.
+        quoted instructions never lead unless nothing else is relevant. For other
+        questions a look-ahead ("will report results on Friday") gives way to a
+        nearly as relevant sentence from a later source: the preview is superseded.
         """
         shortlist, relevant = call.shortlist, call.relevant
         clean = [i for i in relevant if not shortlist[i].tainted] or relevant
-        if not status_question:
-            return clean[0]
         best = shortlist[clean[0]].score
+        if not status_question:
+            first = shortlist[clean[0]]
+            if not _FORWARD.search(first.text):
+                return clean[0]
+            later = [
+                i
+                for i in clean
+                if shortlist[i].score >= best - _LEAD_MARGIN
+                and _timestamp(shortlist[i]) > _timestamp(first)
+                and _not_after(shortlist[i].published, now)
+                and not _FORWARD.search(shortlist[i].text)
+            ]
+            return later[0] if later else clean[0]
         pool = [i for i in clean if shortlist[i].score >= best - _LEAD_MARGIN]
         current = [i for i in pool if _not_after(shortlist[i].published, now)]
         newest = max(current or pool, key=lambda i: _timestamp(shortlist[i]))
@@ -440,7 +464,9 @@ class ExtractiveEngine:
         remaining = [
             i
             for i in call.relevant
-            if i != lead and not (status_question and _conflicts(shortlist[i], shortlist[lead]))
+            if i != lead
+            and not (status_question and _conflicts(shortlist[i], shortlist[lead]))
+            and not _superseded(shortlist[i], shortlist[lead])
         ]  # an older claim contradicting the lead is covered by the disagreement note
         while budget > 0 and remaining:
             remaining = [i for i in remaining if not self._redundant(i, chosen, call)]
@@ -560,12 +586,12 @@ def _candidates(sources: Sequence[Source], *, injection_ok: bool) -> list[_Candi
         title = " ".join(source.title.split())
         for passage in source.passages:
             tainted = _tainted_spans(passage.text)
-            for span in sentence_spans(passage.text):
-                text = " ".join(passage.text[span.start : span.end].split())
+            for start, end in _quote_whole(passage.text):
+                text = " ".join(passage.text[start:end].split())
                 if len(text.split()) < _MIN_WORDS or (source.number, text) in seen:
                     continue
                 seen.add((source.number, text))
-                is_tainted = any(a < span.end and span.start < b for a, b in tainted)
+                is_tainted = any(a < end and start < b for a, b in tainted)
                 penalty = _penalty(text, title) + (1.0 if is_tainted and not injection_ok else 0.0)
                 out.append(
                     _Candidate(
@@ -580,6 +606,43 @@ def _candidates(sources: Sequence[Source], *, injection_ok: bool) -> list[_Candi
                     )
                 )
     return out
+
+
+def _open_quote(text: str) -> bool:
+    return text.count('"') % 2 == 1 or text.count("“") > text.count("”")
+
+
+def _quote_whole(text: str, most: int = 3) -> list[tuple[int, int]]:
+    """Sentence spans, with a quotation split across sentences kept whole (up to ``most`` sentences).
+
+    ``"The decision has been taken. What remains is the format," the diplomat said.``
+    is one candidate, not a fragment with an unclosed quote.
+    """
+    spans = [(s.start, s.end) for s in sentence_spans(text)]
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(spans):
+        start, end = spans[i]
+        j = i
+        while _open_quote(text[start:end]) and j + 1 < len(spans) and j - i + 1 < most:
+            j += 1
+            end = spans[j][1]
+        if _open_quote(text[start:end]):
+            j, end = i, spans[i][1]  # never closes: keep the sentence alone (penalised)
+        out.append((start, end))
+        i = j + 1
+    return out
+
+
+def _superseded(candidate: _Candidate, lead: _Candidate) -> bool:
+    """An older look-ahead ("will report on Friday") behind a lead from a later source that reports it."""
+    return (
+        _timestamp(candidate) < _timestamp(lead)
+        and candidate.source != lead.source
+        and bool(_FORWARD.search(candidate.text))
+        and not _FORWARD.search(lead.text)
+        and len(candidate.words & lead.words) >= 2
+    )
 
 
 def _conflicts(candidate: _Candidate, lead: _Candidate) -> bool:
