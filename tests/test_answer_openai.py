@@ -197,6 +197,41 @@ def test_request_shape_and_a_verified_llm_answer(llm_settings: Settings, embeddi
     assert answer.as_of is not None and answer.as_of.isoformat() == "2025-04-05"
 
 
+def test_a_status_answer_without_its_date_gets_an_as_of_note(
+    llm_settings: Settings, embeddings: LocalMiniLMEmbeddings
+) -> None:
+    def undated(request: httpx.Request) -> httpx.Response:
+        reply = completion(request)
+        body = json.loads(reply.content)
+        n = latest_number(request)
+        body["choices"][0]["message"]["content"] = (
+            f"No, no date or venue has been set for a meeting between Putin and Zelenskyy [{n}]."
+        )
+        return httpx.Response(200, json=body)
+
+    answer = answerer_with(llm_settings, embeddings, FakeOpenAI([undated])).ask(QUESTION)
+    assert answer.engine == "llm"
+    assert "As of 5 April 2025: the newest source this answer cites." in answer.notes
+
+    dated = answerer_with(llm_settings, embeddings, FakeOpenAI([completion])).ask(QUESTION)
+    assert not any(note.startswith("As of") for note in dated.notes)  # the answer already says "as of 5 April"
+
+
+def test_an_llm_answer_with_no_supported_sentence_is_replaced_by_the_extractive_one(
+    llm_settings: Settings, embeddings: LocalMiniLMEmbeddings
+) -> None:
+    def unsupported(request: httpx.Request) -> httpx.Response:
+        body = json.loads(completion(request).content)
+        body["choices"][0]["message"]["content"] = "The summit was moved to the Moon and tickets sold out [1]."
+        return httpx.Response(200, json=body)
+
+    answer = answerer_with(llm_settings, embeddings, FakeOpenAI([unsupported])).ask(QUESTION)
+    assert not answer.refused and answer.engine == "extractive"
+    assert "Moon" not in answer.text and answer.text.startswith("No — as of 5 April 2025")
+    assert any("No sentence of the language model's answer was supported" in note for note in answer.notes)
+    assert answer.tokens["prompt"] > 0 and answer.tokens["completion"] > 0  # the model was still called
+
+
 @pytest.mark.asyncio
 async def test_aask_goes_through_the_same_endpoint(llm_settings: Settings, embeddings: LocalMiniLMEmbeddings) -> None:
     server = FakeOpenAI([completion])

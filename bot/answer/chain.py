@@ -123,8 +123,23 @@ class _State:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+_UNSUPPORTED_DRAFT_NOTE = (
+    "No sentence of the language model's answer was supported by the sources; "
+    "this answer was extracted directly from them."
+)
+
+
 def _human_date(day: date) -> str:
     return f"{day.day} {day.strftime('%B %Y')}"
+
+
+def _states_date(text: str, day: date) -> bool:
+    """Does ``text`` name ``day`` ("5 April", "April 5th", "Apr. 5", "2025-04-05")?"""
+    month = day.strftime("%B")
+    name = rf"(?:{month}|{month[:3]}\.?)"
+    number = rf"0?{day.day}(?:st|nd|rd|th)?"
+    pattern = rf"\b(?:{number}\s+{name}|{name}\s+{number}\b|{day.isoformat()})"
+    return re.search(pattern, text, re.IGNORECASE) is not None
 
 
 class Answerer:
@@ -314,6 +329,13 @@ class Answerer:
             return self._refusal(state, searched)
         cited = draft.sentences if draft.sentences is not None else split_cited_sentences(draft.text)
         result: VerificationResult = self.verifier.verify(cited, state.sources)
+        llm_drafted, completion_tokens = draft.engine == "llm", draft.completion_tokens
+        if not result.sentences and llm_drafted:
+            # Retrieval found relevant passages but nothing the model wrote is backed by them (a weak
+            # or confused model): the sources' own sentences beat a refusal.
+            log.info("no sentence of the LLM draft was supported; using the extractive engine")
+            draft = state.draft = self._extractive_draft(state, note=_UNSUPPORTED_DRAFT_NOTE)
+            result = self.verifier.verify(draft.sentences or [], state.sources)
         state.timings["verify"] = (time.perf_counter() - started) * 1000
         if not result.sentences:
             return self._refusal(state, searched, note="No sentence of the draft answer was supported by the sources.")
@@ -325,13 +347,17 @@ class Answerer:
         notes = [n for n in (draft.note, *result.notes) if n]
         if result.dropped:
             notes.append(f"{result.dropped} unsupported sentence(s) removed.")
+        text = render(verified)
+        if state.retrieval.plan.status and as_of and draft.engine == "llm" and not _states_date(text, as_of):
+            # The prompt asks for "as of <date>"; a model that leaves it out still gets it said.
+            notes.append(f"As of {_human_date(as_of)}: the newest source this answer cites.")
         disagreements = self.disagreements(used) if self.disagreements else []
         timeline = self._timeline(state.question) if state.retrieval.plan.status else ""
         state.timings["total"] = (time.perf_counter() - state.started) * 1000
         prompt_tokens = count_tokens(self.prompt.system) + sum(count_tokens(v) for v in state.prompt_inputs.values())
         return Answer(
             question=state.question,
-            text=render(verified),
+            text=text,
             sentences=verified,
             sources=sources,
             engine="llm" if draft.engine == "llm" else "extractive",
@@ -346,9 +372,9 @@ class Answerer:
             retrieval=state.retrieval.passages,
             timings_ms=state.timings,
             tokens={
-                "prompt": prompt_tokens if draft.engine == "llm" else 0,
+                "prompt": prompt_tokens if llm_drafted else 0,
                 "context": prompt_tokens,
-                "completion": draft.completion_tokens,
+                "completion": completion_tokens,
             },
             searched=searched,
         )
