@@ -223,7 +223,9 @@ _SIMILAR = 0.6  # ... or, if this close to a chosen sentence in meaning,
 _PARTLY_COVERED = 0.45  # ... at least 55%
 _SAME_NEWS_SECONDS = 12 * 3600
 _LEAD_MARGIN = 0.2  # a status answer leads with the newest source scoring within this of the best
-# A sentence looking ahead ("will report results on Friday"): a later report may have the outcome.
+# A question about how something turned out ("How did Quillon do in Q1?", "What happened at ...?") ...
+_ASKS_OUTCOME = re.compile(r"\b(?:did|didn't|happened|went|turned out)\b", re.IGNORECASE)
+# ... is not answered by a look-ahead ("will report results on Friday") when a later report has the outcome.
 _FORWARD = re.compile(
     r"\b(?:will|(?:is|are) (?:expected|due|set|scheduled|poised) to|ahead of|upcoming|looms?)\b", re.IGNORECASE
 )
@@ -350,10 +352,11 @@ class ExtractiveEngine:
         if call is None:
             return [(NOT_IN_SOURCES, ())]
         shortlist = call.shortlist
-        lead = self._pick_lead(call, status_question, now)
+        outcome = not status_question and bool(_ASKS_OUTCOME.search(question))
+        lead = self._pick_lead(call, status_question, now, outcome=outcome)
         lead_cites = self._citations(lead, call, lead=status_question)
         notes = self._disagreement(call, lead, lead_cites) if status_question else []
-        supporting = self._supporting(call, lead, self.max_sentences - 1 - len(notes), status_question)
+        supporting = self._supporting(call, lead, self.max_sentences - 1 - len(notes), status_question, outcome=outcome)
         out: list[tuple[str, tuple[int, ...]]] = [("", lead_cites), *notes]
         out.extend((shortlist[i].text, self._citations(i, call)) for i in supporting)
         as_of = self._as_of(out, sources, now) if status_question else None
@@ -417,21 +420,21 @@ class ExtractiveEngine:
 
     # ------------------------------------------------------------ selection
     @staticmethod
-    def _pick_lead(call: _Call, status_question: bool, now: datetime | None) -> int:
+    def _pick_lead(call: _Call, status_question: bool, now: datetime | None, *, outcome: bool = False) -> int:
         """The best sentence; for status questions the newest source among the most relevant.
 
         Within that source a sentence with a clear stance (affirm/deny) is preferred
         if it scores nearly as well; sources dated after ``now`` are passed over, and
-        quoted instructions never lead unless nothing else is relevant. For other
-        questions a look-ahead ("will report results on Friday") gives way to a
-        nearly as relevant sentence from a later source: the preview is superseded.
+        quoted instructions never lead unless nothing else is relevant. For questions
+        about an outcome ("How did X do?"), a look-ahead ("will report results on
+        Friday") gives way to a nearly as relevant sentence from a later source.
         """
         shortlist, relevant = call.shortlist, call.relevant
         clean = [i for i in relevant if not shortlist[i].tainted] or relevant
         best = shortlist[clean[0]].score
         if not status_question:
             first = shortlist[clean[0]]
-            if not _FORWARD.search(first.text):
+            if not outcome or not _FORWARD.search(first.text):
                 return clean[0]
             later = [
                 i
@@ -452,7 +455,9 @@ class ExtractiveEngine:
                 return i
         return top
 
-    def _supporting(self, call: _Call, lead: int, budget: int, status_question: bool) -> list[int]:
+    def _supporting(
+        self, call: _Call, lead: int, budget: int, status_question: bool, *, outcome: bool = False
+    ) -> list[int]:
         """Further relevant sentences that add something (MMR), newest first for status questions.
 
         Each pick maximises score - ``diversity`` x (cosine to the closest chosen
@@ -466,7 +471,7 @@ class ExtractiveEngine:
             for i in call.relevant
             if i != lead
             and not (status_question and _conflicts(shortlist[i], shortlist[lead]))
-            and not _superseded(shortlist[i], shortlist[lead])
+            and not (outcome and _superseded(shortlist[i], shortlist[lead]))
         ]  # an older claim contradicting the lead is covered by the disagreement note
         while budget > 0 and remaining:
             remaining = [i for i in remaining if not self._redundant(i, chosen, call)]
