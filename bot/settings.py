@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     llm_temperature: float = Field(0.0, ge=0, le=2)
     llm_timeout: float = Field(30.0, gt=0)
     llm_max_retries: int = Field(3, ge=0, le=10)
+    llm_max_tokens: int = Field(
+        800, ge=16, le=16384, description="Longest reply the chat model may write; a model stuck in a loop stops here."
+    )
 
     # --- answering ---------------------------------------------------------------
     prompts_dir: Path = Field(REPO_PROMPTS_DIR)

@@ -43,6 +43,11 @@ def make_chat_model(
         temperature=settings.llm_temperature,
         timeout=settings.llm_timeout,
         max_retries=settings.llm_max_retries,
+        # Sent as OpenAI's ``max_completion_tokens``; other OpenAI-compatible servers (llama.cpp,
+        # older vLLM, Ollama, LM Studio) read ``max_tokens``, and without a cap a small local model
+        # caught in a loop was measured writing 4,992 tokens (five minutes) for one answer.
+        max_completion_tokens=settings.llm_max_tokens,
+        extra_body={"max_tokens": settings.llm_max_tokens} if settings.openai_base_url else None,
         # No ``streaming=`` here: an explicit ``streaming=False`` makes langchain-core refuse to stream
         # even in ``astream`` (Answerer.astream would get the whole reply as one delta). invoke() does not stream.
         stream_usage=True,
