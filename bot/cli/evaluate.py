@@ -75,6 +75,7 @@ def multihop(
                     answer.text,
                     answer.tokens.get("context", 0),
                     (time.perf_counter() - t0) * 1000,
+                    engine=answer.engine,
                 )
                 progress.advance(task2)
     figures = {
@@ -115,7 +116,7 @@ def _print(st: State, figures: Mapping[str, object]) -> None:
             continue
         for name, value in values.items():
             if isinstance(value, dict):
-                value = ", ".join(f"{k}={v:.3f}" for k, v in value.items())
+                value = ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in value.items())
             elif isinstance(value, float):
                 value = f"{value:.3f}" if "ms" not in name and "tokens" not in name else f"{value:.1f}"
             table.add_row(name, str(value))

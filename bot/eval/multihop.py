@@ -137,9 +137,21 @@ class AnswerScores:
     inference_contains_gold: int = 0
     context_tokens: list[int] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
+    by_engine: dict[str, int] = field(default_factory=dict)  # which engine wrote each answer
 
-    def add(self, query: Query, refused: bool, text: str, context_tokens: int, latency_ms: float) -> None:
+    def add(
+        self,
+        query: Query,
+        refused: bool,
+        text: str,
+        context_tokens: int,
+        latency_ms: float,
+        engine: str = "extractive",
+    ) -> None:
         self.latencies_ms.append(latency_ms)
+        # With an LLM configured, "extractive" answers are fallbacks: unavailable or unsupported drafts.
+        kind = "refusal" if refused else engine
+        self.by_engine[kind] = self.by_engine.get(kind, 0) + 1
         if query.question_type == "null_query":
             self.null_total += 1
             self.null_refused += refused
@@ -163,4 +175,5 @@ class AnswerScores:
             "answer_p50_ms": _pct(lat, 50),
             "answer_p95_ms": _pct(lat, 95),
             "answered_queries": len(self.latencies_ms),
+            "answers_by_engine": dict(sorted(self.by_engine.items())),
         }
