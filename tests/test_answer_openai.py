@@ -55,8 +55,8 @@ def latest_number(request: httpx.Request) -> int:
     return int(found.group(1))
 
 
-def completion(request: httpx.Request) -> httpx.Response:
-    n = latest_number(request)
+def chat_reply(content: str) -> httpx.Response:
+    """A non-streaming chat completion saying ``content``."""
     return httpx.Response(
         200,
         json={
@@ -64,29 +64,14 @@ def completion(request: httpx.Request) -> httpx.Response:
             "object": "chat.completion",
             "created": 1743840000,
             "model": "gpt-4o-mini",
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": f"{FAITHFUL} [{n}][12]."},
-                    "finish_reason": "stop",
-                }
-            ],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 1500, "completion_tokens": 30, "total_tokens": 1530},
         },
     )
 
 
-def completion_without_sources(request: httpx.Request) -> httpx.Response:
-    return httpx.Response(
-        200,
-        json={
-            "id": "chatcmpl-test",
-            "object": "chat.completion",
-            "created": 1743840000,
-            "model": "gpt-4o-mini",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi."}, "finish_reason": "stop"}],
-        },
-    )
+def completion(request: httpx.Request) -> httpx.Response:
+    return chat_reply(f"{FAITHFUL} [{latest_number(request)}][12].")
 
 
 def stream_pieces(n: int) -> list[str]:
@@ -175,7 +160,7 @@ def test_settings_without_a_key_give_no_chat_model(sample_settings: Settings) ->
 
 def test_openai_itself_gets_only_max_completion_tokens(sample_settings: Settings) -> None:
     settings = load_settings(None, data_dir=sample_settings.data_dir, openai_api_key="sk-test", llm_max_tokens=300)
-    server = FakeOpenAI([completion_without_sources])
+    server = FakeOpenAI([lambda request: chat_reply("Hi.")])
     llm = make_chat_model(settings, http_client=httpx.Client(transport=httpx.MockTransport(server)))
     assert llm is not None
     llm.invoke("Say hi.")
@@ -227,13 +212,8 @@ def test_a_status_answer_without_its_date_gets_an_as_of_note(
     llm_settings: Settings, embeddings: LocalMiniLMEmbeddings
 ) -> None:
     def undated(request: httpx.Request) -> httpx.Response:
-        reply = completion(request)
-        body = json.loads(reply.content)
         n = latest_number(request)
-        body["choices"][0]["message"]["content"] = (
-            f"No, no date or venue has been set for a meeting between Putin and Zelenskyy [{n}]."
-        )
-        return httpx.Response(200, json=body)
+        return chat_reply(f"No, no date or venue has been set for a meeting between Putin and Zelenskyy [{n}].")
 
     answer = answerer_with(llm_settings, embeddings, FakeOpenAI([undated])).ask(QUESTION)
     assert answer.engine == "llm"
@@ -247,9 +227,7 @@ def test_an_llm_answer_with_no_supported_sentence_is_replaced_by_the_extractive_
     llm_settings: Settings, embeddings: LocalMiniLMEmbeddings
 ) -> None:
     def unsupported(request: httpx.Request) -> httpx.Response:
-        body = json.loads(completion(request).content)
-        body["choices"][0]["message"]["content"] = "The summit was moved to the Moon and tickets sold out [1]."
-        return httpx.Response(200, json=body)
+        return chat_reply("The summit was moved to the Moon and tickets sold out [1].")
 
     answer = answerer_with(llm_settings, embeddings, FakeOpenAI([unsupported])).ask(QUESTION)
     assert not answer.refused and answer.engine == "extractive"
