@@ -22,7 +22,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot.answer.citations import CitationVerifier, VerificationResult, render, split_cited_sentences
 from bot.answer.context import number_sources, render_sources
-from bot.answer.extractive import ExtractiveEngine
+from bot.answer.extractive import ExtractiveEngine, human_date
 from bot.answer.llm import LLM_UNAVAILABLE
 from bot.answer.models import Answer, CitedSentence, ClaimWarning, Source
 from bot.answer.retrieval import HybridRetriever, Retrieval
@@ -127,10 +127,6 @@ _UNSUPPORTED_DRAFT_NOTE = (
     "No sentence of the language model's answer was supported by the sources; "
     "this answer was extracted directly from them."
 )
-
-
-def _human_date(day: date) -> str:
-    return f"{day.day} {day.strftime('%B %Y')}"
 
 
 def _states_date(text: str, day: date) -> bool:
@@ -350,7 +346,7 @@ class Answerer:
         text = render(verified)
         if state.retrieval.plan.status and as_of and draft.engine == "llm" and not _states_date(text, as_of):
             # The prompt asks for "as of <date>"; a model that leaves it out still gets it said.
-            notes.append(f"As of {_human_date(as_of)}: the newest source this answer cites.")
+            notes.append(f"As of {human_date(as_of)}: the newest source this answer cites.")
         disagreements = self.disagreements(used) if self.disagreements else []
         timeline = self._timeline(state.question) if state.retrieval.plan.status else ""
         state.timings["total"] = (time.perf_counter() - state.started) * 1000

@@ -30,7 +30,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 
 import numpy as np
@@ -285,8 +285,9 @@ def _penalty(text: str, title: str) -> float:
     return penalty
 
 
-def _human_date(moment: datetime) -> str:
-    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
+def human_date(day: date) -> str:
+    """A date as "5 April 2025", whatever the locale."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 @dataclass(slots=True)
@@ -671,7 +672,7 @@ def _lead_text(text: str, lead_stance: Stance | None, as_of: datetime | None) ->
     if as_of is None:
         return f"{word} — {body}"
     # A sentence that must keep its capital ("Later on Wednesday, …", "Putin said …") follows a colon.
-    lead = f"as of {_human_date(as_of)}{', ' if lowered else ': '}{body}"
+    lead = f"as of {human_date(as_of)}{', ' if lowered else ': '}{body}"
     return f"{word} — {lead}" if word else lead[0].upper() + lead[1:]
 
 

@@ -98,12 +98,9 @@ class HybridRetriever:
         decompose: bool = True,
         decompose_depth: int = 3,
         outlet_clauses: bool = True,
-        part_outlets: bool = True,
         clause_part_weight: float = 2.0,
         sentence_weight: float = 0.4,
         round_order: bool = True,
-        unnamed_parts_in_outlets: bool = True,
-        clause_segments: bool = True,
     ) -> None:
         """``mode`` is for ablations: ``bm25``, ``dense``, ``rrf`` (plain fusion) or ``full``."""
         if mode not in ("full", "rrf", "bm25", "dense"):
@@ -113,12 +110,9 @@ class HybridRetriever:
         self.clause_depth = clause_depth
         self.decompose = decompose
         self.outlet_clauses = outlet_clauses
-        self.part_outlets = part_outlets
         self.clause_part_weight = clause_part_weight
         self.sentence_weight = sentence_weight
         self.round_order = round_order
-        self.unnamed_parts_in_outlets = unnamed_parts_in_outlets
-        self.clause_segments = clause_segments
         self.decompose_depth = decompose_depth
         self.store = store
         self.bm25_loader = bm25_loader
@@ -237,7 +231,7 @@ class HybridRetriever:
                     for p, found in zip(all_parts, part_mentions, strict=True)
                     if any(m[2] == clause.outlet for m in found)
                 ]
-                clause_text = own[0] if len(own) == 1 else clause.text if self.clause_segments else ""
+                clause_text = own[0] if len(own) == 1 else clause.text
                 if clause_text:
                     extra = self._lexical(corpus, clause_text)
                     clause_scored = _Scores(
@@ -250,19 +244,17 @@ class HybridRetriever:
             # the interleave (measured on full dev in benchmarks/retrieval.py: see the README).
             for part, mentions in zip(all_parts, part_mentions, strict=True):
                 scores = self._lexical(corpus, part)
-                mask = base_mask
-                named = mentions if self.part_outlets else []
-                if named:
+                part_mask: np.ndarray | None = None
+                if mentions:
                     # The part's own clause carries its date ("the Fortune report on October 13").
                     own_clause = plan_query(part, corpus.matcher, now=plan_now).clauses[0]
                     part_mask = self._mask(corpus, plan, own_clause)
-                    if part_mask is not None and part_mask.any():
-                        mask = part_mask if base_mask is None else part_mask & base_mask
-                elif self.unnamed_parts_in_outlets and plan.outlets and not outlet:
+                elif plan.outlets and not outlet:
                     codes = [corpus.outlet_codes[o] for o in plan.outlets if o in corpus.outlet_codes]
                     part_mask = np.isin(corpus.outlet_of, codes)
-                    if part_mask.any():
-                        mask = part_mask if base_mask is None else part_mask & base_mask
+                mask = base_mask
+                if part_mask is not None and part_mask.any():
+                    mask = part_mask if base_mask is None else part_mask & base_mask
                 if mask is not None:
                     scores = np.where(mask, scores, 0.0)
                 top = [int(i) for i in np.argsort(-scores)[: self.decompose_depth] if scores[i] > 0]
