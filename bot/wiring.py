@@ -16,6 +16,7 @@ from bot.answer.retrieval import HybridRetriever
 from bot.claims.protocols import ClaimMatcherLike
 from bot.prompts import PromptLibrary
 from bot.settings import Settings
+from bot.verify.facts import FactSupport
 from index.bm25 import BM25Index
 from index.chunking import Chunker
 from index.embeddings import NamedEmbeddings, make_embeddings
@@ -106,16 +107,17 @@ def build_answerer(
     embeddings = store.embeddings
     prompts = PromptLibrary(settings.prompts_dir)
     cache = VectorCache(embeddings)  # the verifier re-reads sentences the extractive engine just embedded
+    facts = FactSupport()  # one spaCy pipeline for support checks and source disagreements
     return Answerer(
         retriever=build_retriever(settings, store),
         prompts=prompts,
         extractive=ExtractiveEngine(embeddings, cache=cache),
-        verifier=CitationVerifier(embeddings, cache=cache),
+        verifier=CitationVerifier(embeddings, cache=cache, facts=facts),
         llm=llm if llm is not None else make_chat_model(settings),
         claim_matcher=claim_matcher,
         # Rules, not the LLM: a second model call per answer would double its cost and latency;
         # the LLM compares statements for moderators' suggested flags instead (claims suggest).
-        disagreements=SourceDisagreements(),
+        disagreements=SourceDisagreements(analyzer=facts.analyzer),
         also_in=also_in_lookup(store),
         timelines=timelines,
         k=settings.retrieval_k,

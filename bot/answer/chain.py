@@ -69,7 +69,7 @@ _ABOUT_REPORTING = re.compile(
 
 
 class DisagreementFinder(Protocol):
-    def __call__(self, sources: Sequence[Source]) -> list[str]: ...
+    def __call__(self, sources: Sequence[Source], others: Sequence[Source] = ()) -> list[str]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,7 +347,7 @@ class Answerer:
         if state.retrieval.plan.status and as_of and draft.engine == "llm" and not _states_date(text, as_of):
             # The prompt asks for "as of <date>"; a model that leaves it out still gets it said.
             notes.append(f"As of {human_date(as_of)}: the newest source this answer cites.")
-        disagreements = self.disagreements(used) if self.disagreements else []
+        disagreements = self.disagreements(used, sources) if self.disagreements else []
         timeline = self._timeline(state.question) if state.retrieval.plan.status else ""
         state.timings["total"] = (time.perf_counter() - state.started) * 1000
         prompt_tokens = count_tokens(self.prompt.system) + sum(count_tokens(v) for v in state.prompt_inputs.values())

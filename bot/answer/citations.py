@@ -51,6 +51,7 @@ from datetime import date
 import numpy as np
 
 from bot.answer.models import CitedSentence, Passage, Source
+from bot.verify.facts import FactSupport
 from index.chunking import sentence_spans
 from index.embeddings import NamedEmbeddings, embed_array
 
@@ -511,6 +512,7 @@ class CitationVerifier:
         polarity_penalty: float = 0.9,
         repair_sources: int = 2,
         cache: VectorCache | None = None,
+        facts: FactSupport | None = None,
     ) -> None:
         if not 0.0 <= lexical_weight <= 1.0:
             raise ValueError("lexical_weight must be between 0 and 1")
@@ -526,6 +528,30 @@ class CitationVerifier:
         self.polarity_penalty = polarity_penalty
         self.repair_sources = repair_sources
         self.cache = cache if cache is not None else VectorCache(embeddings)
+        self.facts = facts
+
+    def _fact_failure(self, text: str, numbers: Sequence[int], sources: dict[int, Source]) -> str | None:
+        """Why no cited source states the sentence's facts ("Tumblr not in [2]"), or None when one does.
+
+        A sentence found verbatim in a cited source (the extractive engine's) needs no
+        check. Otherwise a source fails only with a concrete reason: the fact model
+        says unsupported *and* it names an entity, number or word the source lacks,
+        or a negation the source does not have.
+        """
+        if self.facts is None or not numbers:
+            return None
+        needle = " ".join(text.lower().split())
+        reasons: list[str] = []
+        for n in numbers:
+            source = sources[n]
+            texts = _source_texts(source)
+            if any(needle in t for t in texts):
+                return None
+            verdict = self.facts.check(text, "\n".join((source.title, *(p.text for p in source.passages))))
+            if verdict.supported or not (verdict.check.missing or verdict.check.negation_mismatch):
+                return None
+            reasons.append(f"{verdict.check.explanation} not in [{n}]")
+        return "; ".join(reasons)
 
     def prepare(self, sources: Sequence[Source]) -> None:
         """Embed the sources' sentences ahead of time (e.g. while an LLM writes), so verify is cheap."""
@@ -703,6 +729,17 @@ class CitationVerifier:
                 else:
                     attached += 1
                 log.debug("attached [%d] to %r", best, text[:80])
+            failure = self._fact_failure(scoring_text(text), final, by_number) if final else None
+            if failure is not None:
+                result.notes.append(f"Unsupported: “{text[:80]}” ({failure}).")
+                log.debug("fact check failed for %r: %s", text[:80], failure)
+                if drop_unsupported:
+                    result.dropped += 1
+                    continue
+                support = max(scores.get(n, 0.0) for n in final)
+                result.sentences.append(CitedSentence(text, final, support, False, (failure,)))
+                supports.append(support)
+                continue
             if final:
                 support = max(scores.get(n, 0.0) for n in final)
                 result.sentences.append(CitedSentence(text, final, support, True))
@@ -720,7 +757,7 @@ class CitationVerifier:
             if good_cites != tuple(cites):
                 result.repaired += 1
         result.support_score = float(np.mean(supports)) if supports else 0.0
-        result.notes = _notes(invalid_removed, moved, attached, trimmed)
+        result.notes = _notes(invalid_removed, moved, attached, trimmed) + result.notes
         return result
 
     @staticmethod

@@ -16,6 +16,7 @@ from bot.claims.contradictions import (
     statements_from_text,
 )
 from bot.claims.text import Analyzer
+from bot.verify.facts import TextAnalyzer, slot_conflict
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +39,51 @@ class SourceDisagreements:
         max_reported: int = 2,
         negation_overlap: float = 0.5,
         finder: ContradictionFinder | None = None,
+        analyzer: TextAnalyzer | None = None,
+        max_slot_pairs: int = 12,
     ) -> None:
         self.finder = finder
         self.max_statements = max_statements
         self.max_reported = max_reported
         self.negation_overlap = negation_overlap
         self._analyzer = Analyzer.english()
+        self.spacy = analyzer
+        self.max_slot_pairs = max_slot_pairs
+
+    def slot_conflicts(
+        self, sources: Sequence[Source], cited: set[int] | None = None
+    ) -> list[tuple[Statement, Statement]]:
+        """Cross-source sentence pairs that align but fill a slot differently (entity, number, date).
+
+        With ``cited``, one side of each pair must be a cited source: an uncited source
+        that contradicts what the answer says is exactly what readers must be told.
+        Cheap word overlap picks the candidate pairs; only those are parsed by spaCy.
+        """
+        if self.spacy is None:
+            return []
+        statements: list[Statement] = []
+        for source in sources:
+            published = source.published_at.date() if source.published_at else None
+            for passage in source.passages:
+                statements.extend(statements_from_text(passage.text, source.number, published))
+        words = [self._analyzer.content_words(s.text) for s in statements]
+        candidates: list[tuple[float, int, int]] = []
+        for i, a in enumerate(statements):
+            for j in range(i + 1, len(statements)):
+                if statements[j].source_number == a.source_number or not words[i] or not words[j]:
+                    continue
+                if cited is not None and not {a.source_number, statements[j].source_number} & cited:
+                    continue
+                overlap = len(words[i] & words[j]) / min(len(words[i]), len(words[j]))
+                if overlap >= 0.5 and words[i] != words[j]:
+                    candidates.append((overlap, i, j))
+        candidates.sort(reverse=True)
+        found: list[tuple[Statement, Statement]] = []
+        for _, i, j in candidates[: self.max_slot_pairs]:
+            a, b = statements[i], statements[j]
+            if slot_conflict(self.spacy.parse(a.text), self.spacy.parse(b.text)) is not None:
+                found.append((a, b))
+        return found
 
     def find(self, sources: Sequence[Source]) -> list[Contradiction]:
         statements = []
@@ -80,18 +120,25 @@ class SourceDisagreements:
         overlap = len(wa & wb) / min(len(wa), len(wb)) if wa and wb else 0.0
         return overlap >= self.negation_overlap
 
-    def __call__(self, sources: Sequence[Source]) -> list[str]:
+    def __call__(self, sources: Sequence[Source], others: Sequence[Source] = ()) -> list[str]:
+        """Disagreements among ``sources`` (the cited ones) and between them and ``others`` (retrieved, uncited)."""
         lines: list[str] = []
         pairs: set[frozenset[int]] = set()
-        for found in self.find(sources):
-            if not self.relevant(found) or found.b is None:
+        cited = {s.number for s in sources}
+        pool = [*sources, *(s for s in others if s.number not in cited)]
+        outlets = {s.number: s.outlet for s in pool}
+        found_pairs = [(f.a, f.b) for f in self.find(sources) if self.relevant(f) and f.b is not None]
+        for a, b in [*self.slot_conflicts(pool, cited), *found_pairs]:
+            if b is None:
                 continue
-            a, b = found.a, found.b
             pair = frozenset((a.source_number, b.source_number))
             if pair in pairs:  # one line per pair of sources is enough to send readers to both
                 continue
             pairs.add(pair)
-            lines.append(f"{_short(a.text)} [{a.source_number}] vs {_short(b.text)} [{b.source_number}]")
+            lines.append(
+                f"{outlets.get(a.source_number, 'one source')}: {_short(a.text)} [{a.source_number}] vs "
+                f"{outlets.get(b.source_number, 'another')}: {_short(b.text)} [{b.source_number}]"
+            )
             if len(lines) >= self.max_reported:
                 break
         return lines

@@ -81,14 +81,18 @@ class CitedSentence:
     citations: tuple[int, ...]
     support: float  # 0..1, best support among its cited sources
     supported: bool
+    missing: tuple[str, ...] = ()  # facts (entities, numbers, words) no cited source states
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "text": self.text,
             "citations": list(self.citations),
             "support": round(self.support, 4),
             "supported": self.supported,
         }
+        if self.missing:
+            out["missing"] = list(self.missing)
+        return out
 
 
 @dataclass(frozen=True, slots=True)

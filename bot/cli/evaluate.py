@@ -121,3 +121,32 @@ def _print(st: State, figures: Mapping[str, object]) -> None:
                 value = f"{value:.3f}" if "ms" not in name and "tokens" not in name else f"{value:.1f}"
             table.add_row(name, str(value))
     st.err.print(table)
+
+
+@eval_app.command("summedits")
+@user_errors
+def summedits(
+    ctx: typer.Context,
+    data: Path = typer.Option(..., "--data", help="one SummEdits-format JSON file (see README, Benchmarks)"),
+    model: Path | None = typer.Option(None, "--model", help="a support model JSON (default: the shipped one)"),
+    json_out: Path | None = typer.Option(None, "--json", help="also write the figures as JSON here"),
+) -> None:
+    """Score each summary against its document with the shipped support check; balanced accuracy on test."""
+    from bot.eval.summedits import evaluate, load_records
+    from bot.verify.facts import FactSupport, SupportModel
+
+    st = state(ctx)
+    if not data.is_file():
+        raise InvalidInputError(f"{data}: file not found")
+    support = FactSupport(model=SupportModel.load(model) if model else None)
+    figures = evaluate(load_records(data), support)
+    table = Table(title=f"SummEdits: {data.name}")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for name, value in figures.items():
+        shown = ", ".join(f"{k}={v:.3f}" for k, v in value.items()) if isinstance(value, dict) else str(value)
+        table.add_row(name, shown)
+    st.err.print(table)
+    if json_out:
+        json_out.write_text(json.dumps(figures, indent=2) + "\n")
+    typer.echo(json.dumps(figures, indent=2))

