@@ -16,7 +16,7 @@ from bot.answer.retrieval import HybridRetriever
 from bot.claims.protocols import ClaimMatcherLike
 from bot.prompts import PromptLibrary
 from bot.settings import Settings
-from bot.verify.facts import FactSupport
+from bot.verify.facts import FactSupport, TextAnalyzer, texts_conflict
 from index.bm25 import BM25Index
 from index.chunking import Chunker
 from index.embeddings import NamedEmbeddings, make_embeddings
@@ -67,7 +67,14 @@ def build_indexer(settings: Settings, store: ChunkStore | None = None) -> Indexe
         embeddings=store.embeddings,
         bm25_dir=settings.bm25_dir,
         near_duplicate_threshold=settings.near_duplicate_threshold,
+        conflicts=_conflict_guard(),
     )
+
+
+def _conflict_guard() -> Callable[[str, str], bool]:
+    """The near-duplicate merge's guard: spaCy is loaded only when a near-duplicate is found."""
+    analyzer = TextAnalyzer()
+    return lambda a, b: texts_conflict(a, b, analyzer) is not None
 
 
 def load_bm25(settings: Settings, store: ChunkStore) -> BM25Index:

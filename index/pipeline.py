@@ -84,6 +84,7 @@ class Indexer:
         bm25_dir: Path | None,
         near_duplicate_threshold: float = 0.6,
         batch_articles: int = 48,
+        conflicts: Callable[[str, str], bool] | None = None,
     ) -> None:
         self.store = store
         self.chunker = chunker
@@ -91,6 +92,8 @@ class Indexer:
         self.bm25_dir = bm25_dir
         self.near_duplicate_threshold = near_duplicate_threshold
         self.batch_articles = batch_articles
+        # Two texts that state different facts are never one story (an altered copy of a wire report).
+        self.conflicts = conflicts
 
     def ingest(
         self,
@@ -222,16 +225,23 @@ class Indexer:
         """Id of an already indexed article that is the same wire story, if any."""
         mine = shingles(article.body)
         for other, other_vector, other_shingles in seen:
-            if float(vector @ other_vector) >= _DUPLICATE_CANDIDATE_COSINE and (
-                jaccard(mine, other_shingles) >= self.near_duplicate_threshold
+            if (
+                float(vector @ other_vector) >= _DUPLICATE_CANDIDATE_COSINE
+                and jaccard(mine, other_shingles) >= self.near_duplicate_threshold
+                and not self._conflict(article.body, other.body)
             ):
                 return other.id
         for other_id, similarity, body in self.store.find_similar_articles(vector):
             if other_id == article.id or similarity < _DUPLICATE_CANDIDATE_COSINE:
                 continue
-            if jaccard(mine, shingles(body)) >= self.near_duplicate_threshold:
+            if jaccard(mine, shingles(body)) >= self.near_duplicate_threshold and not self._conflict(
+                article.body, body
+            ):
                 return other_id
         return None
+
+    def _conflict(self, a: str, b: str) -> bool:
+        return a != b and self.conflicts is not None and self.conflicts(a, b)
 
     # ------------------------------------------------------------------ BM25
     def _bm25_stale(self) -> bool:

@@ -67,3 +67,37 @@ def test_a_swapped_city_is_shown_as_sources_disagree_naming_both_outlets(answere
     line = answer.disagreements[0]
     assert "Riverside Courier" in line and "Valley Gazette" in line
     assert "Tampa" in line and "Glendale" in line
+
+
+def test_an_altered_copy_is_not_merged_into_the_original(tmp_path: Path, embeddings: LocalMiniLMEmbeddings) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    body = (
+        "The league said on Monday that the 2028 championship final will be played in {city}. "
+        "Officials expect about 70,000 visitors for the final week, and hotels are already filling up. "
+        "The decision followed a two-year bidding process in which five cities took part. "
+        "League officials praised the stadium's new roof and its transport links."
+    )
+    _write(
+        corpus,
+        "a",
+        title="Final host named",
+        outlet="Riverside Courier",
+        day="2",
+        body=body.format(city="Tampa, Florida"),
+    )
+    _write(
+        corpus,
+        "b",
+        title="Final host named",
+        outlet="Valley Gazette",
+        day="3",
+        body=body.format(city="Glendale, Arizona"),
+    )
+    _write(corpus, "c", title="Final host named", outlet="Hill Times", day="4", body=body.format(city="Tampa, Florida"))
+    settings = load_settings(None, data_dir=tmp_path / "data")
+    report = build_indexer(settings, build_store(settings, embeddings)).ingest([str(corpus)], None, 10**6)
+    statuses = sorted(r.status for r in report.items)
+    assert statuses == ["added", "added", "duplicate"], [(r.outlet, r.status) for r in report.items]
+    duplicate = next(r for r in report.items if r.status == "duplicate")
+    assert duplicate.outlet == "Hill Times"

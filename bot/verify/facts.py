@@ -352,7 +352,33 @@ def _role(entity: Span) -> tuple[str, ...]:
     """Where the entity sits in its sentence: its relation and head ("in" of "played" for "in Tampa")."""
     root = entity.root
     head = root.head
-    role = (root.dep_, head.lemma_.lower())
+    role: tuple[str, ...] = (root.dep_, head.lemma_.lower())
     if head.dep_ == "prep" and head.head is not head:
         role += (head.head.lemma_.lower(),)
     return role
+
+
+def texts_conflict(a: str, b: str, analyzer: TextAnalyzer, max_pairs: int = 40) -> SlotConflict | None:
+    """A conflict between two near-identical texts: a sentence one changed in a slot or in negation.
+
+    Guards the near-duplicate merge: an altered copy ("Glendale, Arizona" for
+    "Tampa, Florida") shares almost every shingle with the original, yet the two
+    are not one story "also in" each other. Only sentences that differ are compared.
+    """
+    doc_a, doc_b = analyzer.parse(a), analyzer.parse(b)
+    norm_a = {_norm(s.text) for s in doc_a.sents}
+    norm_b = {_norm(s.text) for s in doc_b.sents}
+    only_a = [s.as_doc() for s in doc_a.sents if _norm(s.text) not in norm_b]
+    only_b = [s.as_doc() for s in doc_b.sents if _norm(s.text) not in norm_a]
+    pairs = 0
+    for x in only_a:
+        for y in only_b:
+            pairs += 1
+            if pairs > max_pairs:
+                return None
+            found = slot_conflict(x, y)
+            if found is not None:
+                return found
+            if _negation_mismatch(x, SourceFacts.of(y)):
+                return SlotConflict("NEGATION", x.text, y.text)
+    return None
