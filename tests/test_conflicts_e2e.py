@@ -101,3 +101,29 @@ def test_an_altered_copy_is_not_merged_into_the_original(tmp_path: Path, embeddi
     assert statuses == ["added", "added", "duplicate"], [(r.outlet, r.status) for r in report.items]
     duplicate = next(r for r in report.items if r.status == "duplicate")
     assert duplicate.outlet == "Hill Times"
+
+
+def test_reference_markers_in_article_text_never_reach_the_answer(
+    tmp_path: Path, embeddings: LocalMiniLMEmbeddings
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    _write(
+        corpus,
+        "a",
+        title="Harbour ferry returns",
+        outlet="Riverside Courier",
+        day="2",
+        body="The harbour ferry will resume service on Tuesday after repairs to its engine [7]. "
+        "The council paid 40,000 euros for the repairs [12][13], officials said [99].",
+    )
+    settings = load_settings(None, data_dir=tmp_path / "data")
+    store = build_store(settings, embeddings)
+    build_indexer(settings, store).ingest([str(corpus)], None, 10**6)
+    answer = build_answerer(settings, store, llm=None).ask("When will the harbour ferry resume service?")
+    assert not answer.refused
+    import re
+
+    numbers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
+    assert numbers and numbers <= {s.number for s in answer.sources}, answer.text
+    assert "[7]" not in answer.text and "[99]" not in answer.text

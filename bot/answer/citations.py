@@ -278,6 +278,15 @@ _SURE_LEXICAL = 0.8  # below this a cited source may fail, so other sources are 
 _REPAIR_LEXICAL = 0.2  # below this another source cannot reach the default threshold (0.1 + 0.5)
 
 
+def strip_source_markers(text: str) -> str:
+    """Article text as readers may see it quoted: its own "[1][3]" reference markers removed.
+
+    Sources are numbered by factdesk; a marker that came with the article text
+    ("…on Tuesday [7].") would read as one of factdesk's citations.
+    """
+    return _tidy(_MARKER.sub(" ", text))
+
+
 def _numbers(body: str) -> list[int]:
     out: list[int] = []
     for part in re.split(r"\s*(?:,|;|and)\s*", body):
@@ -780,7 +789,8 @@ class CitationVerifier:
 
 
 def _source_texts(source: Source) -> list[str]:
-    return [" ".join(t.lower().split()) for t in (source.title, *(p.text for p in source.passages))]
+    texts = (source.title, *(p.text for p in source.passages))
+    return [" ".join(strip_source_markers(t).lower().split()) for t in texts]
 
 
 def _notes(invalid: int, moved: int, attached: int, trimmed: int) -> list[str]:

@@ -42,6 +42,7 @@ from bot.answer.citations import (
     VectorCache,
     content_words,
     earlier_report_sentence,
+    strip_source_markers,
 )
 from bot.answer.models import Source
 from index.chunking import sentence_spans
@@ -593,7 +594,7 @@ def _candidates(sources: Sequence[Source], *, injection_ok: bool) -> list[_Candi
         for passage in source.passages:
             tainted = _tainted_spans(passage.text)
             for start, end in _quote_whole(passage.text):
-                text = " ".join(passage.text[start:end].split())
+                text = strip_source_markers(passage.text[start:end])
                 if len(text.split()) < _MIN_WORDS or (source.number, text) in seen:
                     continue
                 seen.add((source.number, text))

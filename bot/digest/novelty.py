@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.answer.citations import strip_source_markers
 from bot.answer.models import CitedSentence
 from index.chunking import sentence_spans
 from index.embeddings import NamedEmbeddings, embed_array
@@ -50,7 +51,7 @@ def candidates_from(passages: Sequence[tuple[str, int]], per_passage: int = LEDE
     for text, number in passages:
         taken = 0
         for span in sentence_spans(text):
-            sentence = " ".join(text[span.start : span.end].split())
+            sentence = strip_source_markers(text[span.start : span.end])
             words = len(sentence.split())
             if words < 8 or words > 70 or sentence.endswith("?") or sentence in seen:
                 continue

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 
-from bot.answer.citations import content_words
+from bot.answer.citations import content_words, strip_source_markers
 from bot.answer.context import render_sources
 from bot.answer.models import CitedSentence, Source
 from bot.digest.protocols import Extractor, Verifier
@@ -55,7 +55,7 @@ def lede_sentences(source: Source) -> list[CitedSentence]:
     out: list[CitedSentence] = []
     for passage in source.passages:
         for span in sentence_spans(passage.text):
-            text = " ".join(passage.text[span.start : span.end].split())
+            text = strip_source_markers(passage.text[span.start : span.end])
             if is_sentence(text):
                 out.append(CitedSentence(text, (source.number,), 1.0, True))
     return out
