@@ -15,7 +15,7 @@ from index.embeddings import LocalMiniLMEmbeddings
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 SAMPLE_CORPUS = REPO / "samples" / "corpus"
-SEED_ARTICLE = SHARED / "seed" / "article.txt"
+SEED_ARTICLE = SAMPLE_CORPUS / "seed-article.txt"  # the seed article, shipped with the samples
 MULTIHOP_CORPUS = SHARED / "data" / "multihop-rag" / "corpus.json"
 
 

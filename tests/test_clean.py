@@ -13,7 +13,7 @@ from index.errors import SourceError
 from index.models import RawArticle, article_id
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
-SEED = SHARED / "seed" / "article.txt"
+SEED = Path(__file__).resolve().parents[1] / "samples" / "corpus" / "seed-article.txt"
 SEED_TITLE = (
     "U.S. President Trump rules out deployment of American troops in Ukraine as a component of security guarantees"
 )

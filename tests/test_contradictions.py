@@ -16,7 +16,7 @@ from bot.claims.contradictions import (
 )
 from bot.claims.text import sentences_of
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "article.txt"
+SEED = Path(__file__).resolve().parents[1] / "samples" / "corpus" / "seed-article.txt"
 
 
 def kinds(statements: list[Statement]) -> list[ContradictionKind]:
