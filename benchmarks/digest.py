@@ -30,13 +30,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.app.wiring import (  # noqa: E402
+    build_digest_service,
+    build_indexer,
+    build_store,
+)
+from bot.core.settings import load_settings  # noqa: E402
 from bot.digest.clustering import StoryClusterer, main_story_of  # noqa: E402
 from bot.digest.content import load_window  # noqa: E402
 from bot.digest.db import DigestDatabase  # noqa: E402
 from bot.digest.window import day_window  # noqa: E402
-from bot.digest.wiring import build_digest_service  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
-from bot.wiring import build_indexer, build_store  # noqa: E402
 from index.store import ChunkStore  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "data" / "multihop-rag" / "corpus.json"

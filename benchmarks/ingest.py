@@ -28,8 +28,8 @@ def _folder_size(folder: Path) -> int:
 
 
 def run_factdesk(corpus: Path, data_dir: Path) -> dict[str, Any]:
-    from bot.settings import load_settings
-    from bot.wiring import build_indexer
+    from bot.app.wiring import build_indexer
+    from bot.core.settings import load_settings
 
     settings = load_settings(None, data_dir=data_dir)
     indexer = build_indexer(settings)

@@ -13,9 +13,9 @@ import json
 from pathlib import Path
 
 from bot.answer.retrieval import HybridRetriever
+from bot.app.wiring import build_store, load_bm25
+from bot.core.settings import load_settings
 from bot.eval.multihop import evaluate_retrieval, load_queries
-from bot.settings import load_settings
-from bot.wiring import build_store, load_bm25
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ from typing import Any
 import bm25s
 import numpy as np
 
-from index.chunking import sentence_spans
+from bot.core.text.sentences import sentence_spans
 
 log = logging.getLogger(__name__)
 

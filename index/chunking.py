@@ -6,122 +6,9 @@ chunk's text is always ``body[start:end]`` so a citation can point at the passag
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from dataclasses import dataclass
-
+from bot.core.text.sentences import Span, sentence_spans, trimmed
 from index.models import Chunk
 from index.tokens import get_encoding
-
-# Words whose trailing period does not end a sentence ("U.S. President", "Mr. Lavrov").
-_ABBREVIATIONS = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "st",
-        "jr",
-        "sr",
-        "gen",
-        "col",
-        "lt",
-        "sgt",
-        "rep",
-        "sen",
-        "gov",
-        "pres",
-        "no",
-        "vs",
-        "etc",
-        "inc",
-        "ltd",
-        "corp",
-        "co",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "u.s",
-        "u.k",
-        "u.n",
-        "e.u",
-        "a.m",
-        "p.m",
-        "i.e",
-        "e.g",
-    ]
-)
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?:\[\d+\])*")
-_PARAGRAPH = re.compile(r"\n\s*\n")
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    start: int
-    end: int
-
-
-def _is_abbreviation(text: str, dot_index: int) -> bool:
-    word_start = dot_index
-    while word_start > 0 and not text[word_start - 1].isspace():
-        word_start -= 1
-    word = text[word_start:dot_index].lower().strip("(\"'“‘")
-    if len(word) == 1 and word.isalpha():  # an initial: "J. Smith"
-        return True
-    return word in _ABBREVIATIONS
-
-
-def sentence_spans(text: str) -> list[Span]:
-    """Sentence spans of ``text`` (stripped of surrounding whitespace), paragraph breaks always split."""
-    spans: list[Span] = []
-    for para in _paragraph_spans(text):
-        spans.extend(_sentences_in(text, para.start, para.end))
-    return spans
-
-
-def _paragraph_spans(text: str) -> Iterator[Span]:
-    pos = 0
-    for match in _PARAGRAPH.finditer(text):
-        yield from _trimmed(text, pos, match.start())
-        pos = match.end()
-    yield from _trimmed(text, pos, len(text))
-
-
-def _trimmed(text: str, start: int, end: int) -> Iterator[Span]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if end > start:
-        yield Span(start, end)
-
-
-def _sentences_in(text: str, start: int, end: int) -> Iterator[Span]:
-    sentence_start = start
-    for match in _SENTENCE_END.finditer(text, start, end):
-        stop = match.end()
-        if stop < end and not text[stop].isspace():
-            continue  # "3.5", "example.com"
-        if text[match.start()] == "." and match.end() - match.start() == 1 and _is_abbreviation(text, match.start()):
-            continue
-        nxt = stop
-        while nxt < end and text[nxt].isspace():
-            nxt += 1
-        if nxt < end and text[nxt].islower():
-            continue  # "... the U.S. president said" style false break
-        yield from _trimmed(text, sentence_start, stop)
-        sentence_start = stop
-    yield from _trimmed(text, sentence_start, end)
 
 
 class Chunker:
@@ -153,7 +40,7 @@ class Chunker:
                 part_end = min(span.end, (found if found >= 0 else pos) + len(part.strip()))
                 if i + self.max_tokens >= len(tokens):
                     part_end = span.end
-                pieces.extend((s, self._count(body[s.start : s.end])) for s in _trimmed(body, pos, part_end))
+                pieces.extend((s, self._count(body[s.start : s.end])) for s in trimmed(body, pos, part_end))
                 pos = part_end
         return pieces
 

@@ -9,22 +9,19 @@ removed: a sentence that merely contains "read also" stays.
 
 from __future__ import annotations
 
-import calendar
 import logging
-import math
 import re
-import time
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from difflib import SequenceMatcher
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import trafilatura
 
-from index.errors import SourceError
+from bot.core.clock import parse_datetime
+from bot.core.errors import SourceError
 from index.models import Article, RawArticle, Reference, article_id
 
 log = logging.getLogger(__name__)
@@ -190,7 +187,6 @@ _REF_HEADINGS = frozenset({"references", "sources", "citations", "notes", "sourc
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _TEXT_DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%Y/%m/%d")
 _TEXT_DATE = re.compile(r"\b([A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}|\d{1,2} [A-Z][a-z]{2,8}\.? \d{4}|\d{4}/\d{2}/\d{2})\b")
-_DATETIME_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y/%m/%d", "%Y/%m/%d %H:%M:%S")
 
 
 @dataclass(slots=True)
@@ -255,22 +251,6 @@ def clean_article(raw: RawArticle) -> Article:
         references=references,
         removed_lines=removed,
     )
-
-
-def parse_datetime(value: object) -> datetime | None:
-    """A timezone-aware datetime from whatever a source gives, or None; never guesses a date.
-
-    Accepts datetime/date objects, ISO 8601 and RFC 2822 strings, a few written
-    forms ("April 1, 2025"), epoch seconds (or milliseconds) and ``time.struct_time``
-    (feedparser's, which is UTC). Naive values are taken as UTC.
-    """
-    try:
-        result = _parse_datetime(value)
-    except (ValueError, TypeError, OverflowError, OSError):
-        return None
-    if result is None:
-        return None
-    return result if result.tzinfo is not None else result.replace(tzinfo=UTC)
 
 
 def normalize_text(text: str) -> str:
@@ -514,48 +494,6 @@ def _reference_date(text: str) -> date | None:
 
 
 # --- small helpers ----------------------------------------------------------------------
-
-
-def _parse_datetime(value: object) -> datetime | None:
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
-    if isinstance(value, time.struct_time):
-        return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
-    if isinstance(value, int | float):
-        return _from_epoch(float(value))
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        pass
-    if re.fullmatch(r"-?\d+(\.\d+)?", text):
-        return _from_epoch(float(text))
-    try:
-        return parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        pass
-    for fmt in _DATETIME_FORMATS:
-        try:
-            return datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-    return None
-
-
-def _from_epoch(seconds: float) -> datetime | None:
-    if math.isnan(seconds) or math.isinf(seconds):
-        return None
-    if abs(seconds) > 1e11:  # milliseconds (seconds would be past the year 5000)
-        seconds /= 1000
-    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def _fallback_title(body: str) -> str:

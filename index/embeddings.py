@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from index.errors import ConfigError
+from bot.core.errors import ConfigError
 
 if TYPE_CHECKING:
     import onnxruntime

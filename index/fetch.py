@@ -22,7 +22,7 @@ from types import TracebackType
 
 import httpx
 
-from index.errors import BlockedURLError, SourceError
+from bot.core.errors import BlockedURLError, SourceError
 
 log = logging.getLogger(__name__)
 

@@ -30,8 +30,8 @@ import feedparser
 import trafilatura
 import yaml
 
-from index.clean import parse_datetime
-from index.errors import SourceError
+from bot.core.clock import parse_datetime
+from bot.core.errors import SourceError
 from index.fetch import FetchedDocument, Fetcher, check_url, sniff_charset
 from index.models import RawArticle
 

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.core.errors import SourceError
 from index.bm25 import BM25Index
 from index.chunking import Chunker
 from index.clean import clean_article
 from index.embeddings import NamedEmbeddings, embed_array
-from index.errors import SourceError
 from index.fetch import Fetcher
 from index.loaders import load_sources
 from index.models import Article, Chunk, RawArticle

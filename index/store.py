@@ -28,8 +28,8 @@ from chromadb.api.models.Collection import Collection
 from chromadb.api.types import Where
 from chromadb.config import Settings as ChromaSettings
 
+from bot.core.errors import IndexMismatchError, StoreError
 from index.embeddings import NamedEmbeddings
-from index.errors import IndexMismatchError, StoreError
 from index.models import Article, Chunk, Reference
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings, load_settings
+from bot.core.settings import Settings, load_settings
 from index.embeddings import LocalMiniLMEmbeddings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,7 +40,7 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture(scope="session")
 def sample_index_dir(tmp_path_factory: pytest.TempPathFactory, embeddings: LocalMiniLMEmbeddings) -> Path:
     """The shipped sample corpus, ingested once per test session (copy it before writing)."""
-    from bot.wiring import build_indexer, build_store
+    from bot.app.wiring import build_indexer, build_store
 
     data_dir = tmp_path_factory.mktemp("sample-index")
     settings = load_settings(None, data_dir=data_dir)

@@ -32,7 +32,8 @@ import numpy as np
 from discord import app_commands
 from discord.http import Route
 
-from bot.answer.models import Answer, CitedSentence, ClaimWarning, Passage, Source
+from bot.answer.models import Answer, ClaimWarning
+from bot.core.models import CitedSentence, Passage, Source
 from bot.digest.models import Digest, DigestSource, DigestStory, DisputedMark
 from bot.digest.window import Window
 from bot.discord.bot import FactdeskBot
@@ -856,7 +857,7 @@ def make_digest(window: Window, topic: str | None = None, stories: int = 2) -> D
 
 def make_settings(data_dir: Any, **overrides: Any) -> Any:
     """Settings naming the fake guild's channels and moderators."""
-    from bot.settings import load_settings
+    from bot.core.settings import load_settings
 
     values: dict[str, Any] = {
         "data_dir": data_dir,

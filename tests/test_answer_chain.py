@@ -20,12 +20,13 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel, G
 from langchain_core.messages import AIMessage, BaseMessage
 
 from bot.answer.chain import REFUSAL, Answerer
-from bot.answer.models import Answer, Source
-from bot.claims.protocols import ClaimMatcherLike
-from bot.settings import Settings, load_settings
-from bot.wiring import build_answerer, build_indexer, build_store
+from bot.answer.models import Answer
+from bot.app.wiring import build_answerer, build_indexer, build_store
+from bot.core.errors import InvalidInputError
+from bot.core.models import Source
+from bot.core.protocols import ClaimMatcherLike
+from bot.core.settings import Settings, load_settings
 from index.embeddings import LocalMiniLMEmbeddings
-from index.errors import InvalidInputError
 
 STATUS_QUESTION = "Is the Putin–Zelenskyy meeting scheduled?"
 VIRAL_QUESTION = "What did the viral post claim about Geneva?"

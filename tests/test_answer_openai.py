@@ -16,10 +16,10 @@ import pytest
 from openai._base_client import BaseClient
 
 from bot.answer.chain import Answerer
-from bot.answer.llm import make_chat_model
 from bot.answer.models import Answer
-from bot.settings import Settings, load_settings
-from bot.wiring import build_answerer, build_store
+from bot.app.wiring import build_answerer, build_store
+from bot.core.llm import make_chat_model
+from bot.core.settings import Settings, load_settings
 from index.embeddings import LocalMiniLMEmbeddings
 
 BASE_URL = "http://fake-openai.local/v1"

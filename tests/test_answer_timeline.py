@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.settings import Settings
-from bot.wiring import build_answerer, build_store
+from bot.app.wiring import build_answerer, build_store
+from bot.core.settings import Settings
 from index.embeddings import LocalMiniLMEmbeddings
 
 

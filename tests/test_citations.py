@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.answer.citations import (
+from bot.core.models import CitedSentence, Passage, Source
+from bot.verify.citations import (
     NOT_IN_SOURCES,
     CitationVerifier,
     VectorCache,
@@ -15,7 +16,6 @@ from bot.answer.citations import (
     render,
     split_cited_sentences,
 )
-from bot.answer.models import CitedSentence, Passage, Source
 from index.embeddings import LocalMiniLMEmbeddings
 
 KREMLIN = (

@@ -17,7 +17,7 @@ from bot.claims.matching import (
     load_pairs,
 )
 from bot.claims.service import Actor, ClaimsService
-from bot.claims.text import Analyzer
+from bot.core.text.words import Analyzer
 from index.embeddings import LocalMiniLMEmbeddings
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -12,12 +12,12 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from bot.claims.contradictions import Contradiction, ContradictionKind, Statement
 from bot.claims.db import VERSION_TABLE, current_revision, head_revision, make_engine, upgrade_database
 from bot.claims.models import Base, ClaimStatus, EventAction, SuggestionStatus, Verdict
 from bot.claims.service import Actor, ClaimsService, ClaimView
+from bot.core.errors import FactdeskError, InvalidInputError, NotFoundError, PermissionDeniedError
+from bot.verify.contradictions import Contradiction, ContradictionKind, Statement
 from index.embeddings import LocalMiniLMEmbeddings
-from index.errors import FactdeskError, InvalidInputError, NotFoundError, PermissionDeniedError
 from tests.claims_pg import pg_server, pg_url  # noqa: F401 (fixtures used by db_url)
 
 MOD_USER = Actor(id="100", name="mod-by-id")

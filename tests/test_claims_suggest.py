@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from bot.claims.contradictions import ContradictionKind, Statement
-from bot.claims.llm_contradictions import LLMContradictionFinder
+from bot.app.wiring import build_claims, build_store
 from bot.claims.suggest import suggest_flags
-from bot.prompts import PromptLibrary
-from bot.settings import REPO_PROMPTS_DIR, Settings
-from bot.wiring import build_claims, build_store
+from bot.core.prompts import PromptLibrary
+from bot.core.settings import REPO_PROMPTS_DIR, Settings
+from bot.verify.contradictions import ContradictionKind, Statement
+from bot.verify.llm_contradictions import LLMContradictionFinder
 from index.embeddings import LocalMiniLMEmbeddings
 
 SINCE = datetime(2025, 3, 1, tzinfo=UTC)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.errors import SourceError
 from index.clean import clean_article, normalize_text, parse_datetime, parse_references
-from index.errors import SourceError
 from index.models import RawArticle, article_id
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli.app import _register, app
-from bot.settings import Settings
+from bot.core.settings import Settings
 from tests.conftest import SAMPLE_CORPUS
 
 

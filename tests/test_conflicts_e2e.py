@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import load_settings
-from bot.wiring import build_answerer, build_indexer, build_store
+from bot.app.wiring import build_answerer, build_indexer, build_store
+from bot.core.settings import load_settings
 from index.embeddings import LocalMiniLMEmbeddings
 
 PAGE = """---

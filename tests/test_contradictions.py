@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.claims.contradictions import (
+from bot.core.text.sentences import sentences_of
+from bot.verify.contradictions import (
     ContradictionKind,
     Statement,
     detect_contradictions,
     statements_from_text,
 )
-from bot.claims.text import sentences_of
 
 SEED = Path(__file__).resolve().parents[1] / "samples" / "corpus" / "seed-article.txt"
 

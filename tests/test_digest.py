@@ -16,17 +16,16 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 
+from bot.app.wiring import build_digest_service, build_indexer, build_store
+from bot.core.errors import InvalidInputError, NotFoundError
+from bot.core.settings import Settings, load_settings
 from bot.digest.clustering import StoryClusterer, main_story_of
 from bot.digest.content import load_window
 from bot.digest.db import DigestDatabase
 from bot.digest.models import Digest
 from bot.digest.service import DigestOptions, DigestService
 from bot.digest.window import Window, day_window
-from bot.digest.wiring import build_digest_service
-from bot.settings import Settings, load_settings
-from bot.wiring import build_indexer, build_store
 from index.embeddings import LocalMiniLMEmbeddings
-from index.errors import InvalidInputError, NotFoundError
 from index.store import ChunkStore
 from tests.conftest import SEED_ARTICLE
 

@@ -9,18 +9,19 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import pytest
 
-from bot.answer.citations import VerificationResult
-from bot.answer.models import CitedSentence, Passage, Source
+from bot.core.clock import parse_span
+from bot.core.errors import ConfigError, InvalidInputError
+from bot.core.models import CitedSentence, Passage, Source
+from bot.core.prompts import PromptLibrary
+from bot.core.settings import REPO_PROMPTS_DIR
 from bot.digest.clustering import StoryClusterer, main_story_of
 from bot.digest.content import WindowArticle, WindowChunk, WindowContent
 from bot.digest.entities import EntityVocabulary, capitalised_words
 from bot.digest.linkage import average_linkage
 from bot.digest.models import Digest, DigestSource, DigestStory, render_sentence
 from bot.digest.summary import StorySummarizer
-from bot.digest.window import Window, day_window, parse_since, resolve_window
-from bot.prompts import PromptLibrary
-from bot.settings import REPO_PROMPTS_DIR
-from index.errors import ConfigError, InvalidInputError
+from bot.digest.window import Window, day_window, resolve_window
+from bot.verify.citations import VerificationResult
 
 NOW = datetime(2025, 6, 12, 9, 30, 15, 123456, tzinfo=UTC)
 
@@ -42,13 +43,27 @@ def test_default_window_is_the_last_24_hours() -> None:
     ],
 )
 def test_since_spans(text: str, span: timedelta) -> None:
-    assert parse_since(text) == span
+    assert parse_span(text) == span
+    assert resolve_window(since=text, now=NOW).start == NOW.replace(microsecond=0) - span
 
 
-@pytest.mark.parametrize("text", ["", "24", "h", "-1h", "0h", "40d", "yesterday"])
+@pytest.mark.parametrize("text", ["", "24", "h", "-1h", "0h", "yesterday"])
 def test_bad_since_is_invalid_input(text: str) -> None:
     with pytest.raises(InvalidInputError):
-        parse_since(text)
+        parse_span(text)
+
+
+@pytest.mark.parametrize("text", ["24", "h", "-1h", "0h", "40d", "yesterday", "2025-04-03"])
+def test_bad_digest_since_is_invalid_input(text: str) -> None:
+    """A digest covers at most 31 days: ``40d`` (or a day two months back) is refused like nonsense."""
+    with pytest.raises(InvalidInputError):
+        resolve_window(since=text, now=NOW)
+
+
+def test_digest_since_accepts_a_day_as_the_one_since_parser_does() -> None:
+    window = resolve_window(since="2025-06-10", now=NOW, timezone="Europe/London")
+    assert window.start == datetime(2025, 6, 9, 23, 0, tzinfo=UTC)  # BST midnight
+    assert window.end == NOW.replace(microsecond=0)
 
 
 @pytest.mark.parametrize("text", ["2025-13-01", "2025-02-30", "11/06/2025", "yesterday", ""])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.answer.disagreements import SourceDisagreements
-from bot.answer.models import Passage, Source
+from bot.core.models import Passage, Source
+from bot.verify.disagreements import SourceDisagreements
 
 
 def source(number: int, text: str, day: int) -> Source:

@@ -10,11 +10,11 @@ from typing import Any
 import discord
 import pytest
 
+from bot.core.errors import InvalidInputError
 from bot.discord.bot import FactdeskBot
-from bot.discord.cogs.ask import AskCog, EditThrottle, parse_since_option
+from bot.discord.cogs.ask import AskCog, EditThrottle
 from bot.discord.errors import GENERIC_MESSAGE
 from bot.discord.preview import message_to_text
-from index.errors import InvalidInputError
 from tests.discord_fakes import (
     AUDIT_ID,
     GENERAL_ID,
@@ -269,15 +269,6 @@ async def test_bad_since_is_a_user_error(tmp_path: Path, monkeypatch: Any) -> No
     assert calls[0].ephemeral and "use a date such as 2025-04-05" in calls[0].content
 
 
-def test_since_option() -> None:
-    from datetime import UTC, datetime
-
-    now = datetime(2025, 4, 10, 12, tzinfo=UTC)
-    assert parse_since_option("24h", now, "UTC") == datetime(2025, 4, 9, 12, tzinfo=UTC)
-    assert parse_since_option("2025-04-05", now, "Europe/London") == datetime(2025, 4, 4, 23, tzinfo=UTC)
-    assert parse_since_option(" ", now, "UTC") is None
-
-
 # --------------------------------------------------------------------------- mention mode
 
 
@@ -354,7 +345,7 @@ async def test_mention_mode_off_ignores_mentions_and_errors_reply_in_channel(tmp
 @pytest.mark.asyncio
 async def test_ask_with_the_real_answerer_over_the_sample_corpus(sample_settings: Any, monkeypatch: Any) -> None:
     """End to end on the indexed sample corpus; prints time to first visible content and to the answer."""
-    from bot.wiring import build_answerer
+    from bot.app.wiring import build_answerer
 
     answerer = build_answerer(sample_settings)
     settings = make_settings(sample_settings.data_dir)

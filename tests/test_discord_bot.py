@@ -12,9 +12,9 @@ from discord import app_commands
 from discord.ext import commands
 from typer.testing import CliRunner
 
+from bot.core.errors import ConfigError, NotFoundError
 from bot.discord.bot import DEFAULT_EXTENSIONS, FactdeskBot, make_intents
 from bot.discord.errors import GENERIC_MESSAGE
-from index.errors import ConfigError, NotFoundError
 from tests.discord_fakes import (
     GENERAL_ID,
     GUILD_ID,

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bot.core.errors import ConfigError
 from index.embeddings import LocalMiniLMEmbeddings, embed_array, make_embeddings
-from index.errors import ConfigError
 
 
 def test_vectors_are_unit_length_and_semantic(embeddings: LocalMiniLMEmbeddings) -> None:

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.answer.citations import NOT_IN_SOURCES, CitationVerifier, VectorCache
-from bot.answer.extractive import ExtractiveEngine, is_status_question, stance
-from bot.answer.models import Passage, Source
+from bot.answer.extractive import ExtractiveEngine, is_status_question
+from bot.core.models import Passage, Source
+from bot.core.text.negation import stance
+from bot.verify.citations import NOT_IN_SOURCES, CitationVerifier, VectorCache
 from index.embeddings import LocalMiniLMEmbeddings
 from tests.conftest import SAMPLE_CORPUS
 

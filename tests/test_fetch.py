@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from index.errors import BlockedURLError, SourceError
+from bot.core.errors import BlockedURLError, SourceError
 from index.fetch import Fetcher, is_public_address, parse_numeric_host
 
 PUBLIC_IP = "93.184.216.34"

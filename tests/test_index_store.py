@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings, load_settings
-from bot.wiring import build_indexer, build_store, load_bm25
+from bot.app.wiring import build_indexer, build_store, load_bm25
+from bot.core.errors import IndexMismatchError
+from bot.core.settings import Settings, load_settings
 from index.bm25 import BM25Index
 from index.embeddings import LocalMiniLMEmbeddings
-from index.errors import IndexMismatchError
 from index.stats import index_stats
 from index.store import ChunkStore, make_client
 from tests.conftest import REPO, SAMPLE_CORPUS
@@ -172,8 +172,8 @@ CRASHING_INGEST = textwrap.dedent(
     """
     import os, signal, sys
     from pathlib import Path
-    from bot.settings import load_settings
-    from bot.wiring import build_indexer, build_store
+    from bot.core.settings import load_settings
+    from bot.app.wiring import build_indexer, build_store
     from index.store import ChunkStore, STATUS_COMPLETE
 
     calls = {"n": 0}

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.core.errors import BlockedURLError, SourceError
 from index.clean import clean_article
-from index.errors import BlockedURLError, SourceError
 from index.fetch import Fetcher
 from index.loaders import load_sources
 from index.models import RawArticle

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.prompts import PromptLibrary, load_prompt
-from bot.settings import REPO_PROMPTS_DIR
-from index.errors import ConfigError
+from bot.core.errors import ConfigError
+from bot.core.prompts import PromptLibrary, load_prompt
+from bot.core.settings import REPO_PROMPTS_DIR
 
 
 def test_every_prompt_file_loads_and_renders() -> None:

@@ -10,8 +10,8 @@ import pytest
 
 from bot.answer.query import OutletMatcher, find_days, outlet_aliases, plan_query, split_parts
 from bot.answer.retrieval import HybridRetriever
-from bot.settings import Settings, load_settings
-from bot.wiring import build_indexer, build_retriever, build_store
+from bot.app.wiring import build_indexer, build_retriever, build_store
+from bot.core.settings import Settings, load_settings
 from index.embeddings import LocalMiniLMEmbeddings
 
 NOW = datetime(2025, 4, 5, 12, tzinfo=UTC)

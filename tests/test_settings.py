@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings, load_settings
-from index.errors import ConfigError
+from bot.core.errors import ConfigError
+from bot.core.settings import Settings, load_settings
 from tests.conftest import REPO
 
 EXAMPLE = REPO / ".env.example"

@@ -13,27 +13,29 @@ import re
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from bot.answer.citations import CitationVerifier, VerificationResult, render, split_cited_sentences
-from bot.answer.context import number_sources, render_sources
-from bot.answer.extractive import ExtractiveEngine, human_date
-from bot.answer.llm import LLM_UNAVAILABLE
-from bot.answer.models import Answer, CitedSentence, ClaimWarning, Source
+from bot.answer.context import number_sources
+from bot.answer.extractive import ExtractiveEngine
+from bot.answer.models import Answer, ClaimWarning
 from bot.answer.retrieval import HybridRetriever, Retrieval
-from bot.claims.protocols import ClaimMatcherLike, claims_in_sources
-from bot.prompts import PromptFile, PromptLibrary
-from index.errors import InvalidInputError
+from bot.core.errors import InvalidInputError
+from bot.core.llm import LLM_UNAVAILABLE
+from bot.core.models import REFUSAL, CitedSentence, Source
+from bot.core.prompts import PromptFile, PromptLibrary
+from bot.core.protocols import ClaimMatcherLike, claims_in_sources
+from bot.core.render import prompt_sources
+from bot.core.text.dates import human_date, states_date
+from bot.verify.citations import CitationVerifier, VerificationResult, render, split_cited_sentences
 from index.tokens import count_tokens
 
 log = logging.getLogger(__name__)
 
-REFUSAL = "The indexed articles don't say."
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -127,15 +129,6 @@ _UNSUPPORTED_DRAFT_NOTE = (
     "No sentence of the language model's answer was supported by the sources; "
     "this answer was extracted directly from them."
 )
-
-
-def _states_date(text: str, day: date) -> bool:
-    """Does ``text`` name ``day`` ("5 April", "April 5th", "Apr. 5", "2025-04-05")?"""
-    month = day.strftime("%B")
-    name = rf"(?:{month}|{month[:3]}\.?)"
-    number = rf"0?{day.day}(?:st|nd|rd|th)?"
-    pattern = rf"\b(?:{number}\s+{name}|{name}\s+{number}\b|{day.isoformat()})"
-    return re.search(pattern, text, re.IGNORECASE) is not None
 
 
 class Answerer:
@@ -266,7 +259,7 @@ class Answerer:
         state.warnings = self._claim_warnings(state.sources)
         state.prompt_inputs = {
             "question": state.question,
-            "sources": render_sources(state.sources),
+            "sources": prompt_sources(state.sources),
             "today": state.now.date().isoformat(),
             "disputed": self._disputed_text(state.warnings),
         }
@@ -344,7 +337,7 @@ class Answerer:
         if result.dropped:
             notes.append(f"{result.dropped} unsupported sentence(s) removed.")
         text = render(verified)
-        if state.retrieval.plan.status and as_of and draft.engine == "llm" and not _states_date(text, as_of):
+        if state.retrieval.plan.status and as_of and draft.engine == "llm" and not states_date(text, as_of):
             # The prompt asks for "as of <date>"; a model that leaves it out still gets it said.
             notes.append(f"As of {human_date(as_of)}: the newest source this answer cites.")
         disagreements = self.disagreements(used, sources) if self.disagreements else []

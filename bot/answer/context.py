@@ -1,23 +1,14 @@
 """Numbering sources and packing their passages into a prompt within a token budget.
 
-Article text is untrusted: it is fenced inside ``<source>`` tags that the text
-itself cannot close, and the system prompt says to treat it as data.
+The prompt's sources block is :func:`bot.core.render.prompt_sources` (shared with digests).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
-from bot.answer.models import Passage, Source
+from bot.core.models import Passage, Source
 from index.tokens import count_tokens
-
-_TAG = re.compile(r"</?\s*(sources?|system|instructions?)\b[^>]*>", re.IGNORECASE)
-
-
-def fence(text: str) -> str:
-    """Neutralise anything in article text that looks like our delimiters."""
-    return _TAG.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
 
 
 def number_sources(
@@ -58,16 +49,3 @@ def number_sources(
             )
         )
     return sources
-
-
-def render_sources(sources: Sequence[Source]) -> str:
-    """The block the LLM sees: one fenced, numbered source per article."""
-    blocks = []
-    for source in sources:
-        when = source.published_at.date().isoformat() if source.published_at else "date unknown"
-        body = "\n…\n".join(fence(p.text) for p in source.passages)
-        blocks.append(
-            f'<source n="{source.number}" outlet="{fence(source.outlet)}" published="{when}">\n'
-            f"Title: {fence(source.title)}\n{body}\n</source>"
-        )
-    return "\n\n".join(blocks)

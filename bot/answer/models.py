@@ -1,4 +1,4 @@
-"""Data passed between retrieval, the engines, citation checking and the front ends."""
+"""An answer and its parts as the front ends and ``--json`` see them (passages and sources: :mod:`bot.core.models`)."""
 
 from __future__ import annotations
 
@@ -6,93 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from bot.core.models import CitedSentence, Passage, Source
+
 Engine = Literal["llm", "extractive", "refusal"]
-
-
-@dataclass(frozen=True, slots=True)
-class Passage:
-    """A retrieved chunk with the scores that ranked it."""
-
-    chunk_id: str
-    article_id: str
-    text: str
-    title: str
-    outlet: str
-    url: str | None
-    published_at: datetime | None
-    start: int
-    end: int
-    score: float = 0.0
-    dense_score: float = 0.0
-    bm25_score: float = 0.0
-    rank: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "chunk_id": self.chunk_id,
-            "article_id": self.article_id,
-            "title": self.title,
-            "outlet": self.outlet,
-            "url": self.url,
-            "published_at": self.published_at.isoformat() if self.published_at else None,
-            "span": [self.start, self.end],
-            "score": round(self.score, 6),
-            "dense_score": round(self.dense_score, 6),
-            "bm25_score": round(self.bm25_score, 6),
-            "rank": self.rank,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    """One numbered source of an answer: an article and the passages of it shown to the engine."""
-
-    number: int
-    article_id: str
-    title: str
-    outlet: str
-    url: str | None
-    published_at: datetime | None
-    passages: tuple[Passage, ...]
-    also_in: tuple[str, ...] = ()
-
-    @property
-    def text(self) -> str:
-        return "\n…\n".join(p.text for p in self.passages)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "number": self.number,
-            "article_id": self.article_id,
-            "title": self.title,
-            "outlet": self.outlet,
-            "url": self.url,
-            "published_at": self.published_at.isoformat() if self.published_at else None,
-            "also_in": list(self.also_in),
-            "passages": [{"chunk_id": p.chunk_id, "span": [p.start, p.end], "text": p.text} for p in self.passages],
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class CitedSentence:
-    """A sentence of the answer with the sources it cites and how well they support it."""
-
-    text: str
-    citations: tuple[int, ...]
-    support: float  # 0..1, best support among its cited sources
-    supported: bool
-    missing: tuple[str, ...] = ()  # facts (entities, numbers, words) no cited source states
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "text": self.text,
-            "citations": list(self.citations),
-            "support": round(self.support, 4),
-            "supported": self.supported,
-        }
-        if self.missing:
-            out["missing"] = list(self.missing)
-        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 from bot.answer.extractive import is_status_question
-from index.clean import parse_datetime
+from bot.core.clock import parse_datetime
 
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"

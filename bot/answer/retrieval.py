@@ -17,8 +17,8 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 
-from bot.answer.models import Passage
 from bot.answer.query import Clause, OutletMatcher, QueryPlan, plan_query, split_parts
+from bot.core.models import Passage
 from index.bm25 import BM25Index
 from index.embeddings import NamedEmbeddings, embed_array
 from index.store import ChunkStore

@@ -30,7 +30,10 @@ from typing import Protocol
 import numpy as np
 
 from bot.claims.service import ClaimView, Embedder
-from bot.claims.text import Analyzer, is_negated, is_number, sentences_of
+from bot.core.text.negation import is_negated
+from bot.core.text.normalize import is_number
+from bot.core.text.sentences import sentences_of
+from bot.core.text.words import Analyzer
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +41,7 @@ log = logging.getLogger(__name__)
 # "tests/data/claim_pairs.jsonl"), LocalMiniLMEmbeddings()), objective: best recall at
 # precision >= 0.9, lexical check on. On those 165 pairs (66 positive) 0.74 gives
 # precision 0.930, recall 1.000, F1 0.964 (embeddings alone, best F1: P 0.68, R 0.91, F1 0.78).
-# The opposite-word list in bot.claims.text was written while looking at this set, so
+# The opposite-word list in bot.core.text.words was written while looking at this set, so
 # those numbers are optimistic; on tests/data/claim_pairs_holdout.jsonl (60 pairs, 24
 # positive, written afterwards) the first blind run gave precision 0.71, recall 1.00,
 # and after generic fixes (irregular verbs, "won" kept) precision 0.86, recall 1.00.

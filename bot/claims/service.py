@@ -23,7 +23,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.claims.contradictions import Contradiction
 from bot.claims.db import make_engine, upgrade_database
 from bot.claims.models import (
     Claim,
@@ -34,8 +33,9 @@ from bot.claims.models import (
     SuggestionStatus,
     Verdict,
 )
-from bot.claims.text import normalize_claim_text
-from index.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from bot.core.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from bot.core.text.normalize import normalize_claim_text
+from bot.verify.contradictions import Contradiction
 
 log = logging.getLogger(__name__)
 
@@ -343,7 +343,7 @@ class ClaimsService:
 
     @classmethod
     def from_settings(cls, settings: Any, embedder: Embedder) -> ClaimsService:
-        """From :class:`bot.settings.Settings`: its claims database and moderator lists."""
+        """From :class:`bot.core.settings.Settings`: its claims database and moderator lists."""
         return cls(
             settings.claims_database_url,
             embedder,
@@ -733,7 +733,7 @@ class ClaimsService:
     def suggest_contradiction(
         self, contradiction: Contradiction, source_label: Callable[[int], str] = lambda n: f"[{n}]"
     ) -> SuggestionView:
-        """Queue what :func:`bot.claims.contradictions.detect_contradictions` found."""
+        """Queue what :func:`bot.verify.contradictions.detect_contradictions` found."""
         a, b = contradiction.a, contradiction.b
         return self.suggest(
             kind=contradiction.kind.value,

@@ -15,9 +15,9 @@ from typing import Protocol, cast
 import numpy as np
 from chromadb.api.types import Where
 
-from bot.answer.disagreements import SourceDisagreements
-from bot.claims.contradictions import Contradiction, Statement, detect_contradictions, statements_from_text
 from bot.claims.service import ClaimsService, SuggestionView
+from bot.verify.contradictions import Contradiction, Statement, detect_contradictions, statements_from_text
+from bot.verify.disagreements import SourceDisagreements
 from index.store import STATUS_COMPLETE, ChunkStore
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
-from bot.settings import Settings, load_settings
-from index.errors import FactdeskError
+from bot.core.errors import FactdeskError
+from bot.core.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 

@@ -9,22 +9,19 @@ from __future__ import annotations
 
 import getpass
 import json
-import re
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from bot.answer.llm import make_chat_model
-from bot.claims.llm_contradictions import LLMContradictionFinder
+from bot.app.wiring import build_claims, build_embeddings, build_store
 from bot.claims.service import Actor, ClaimsService, ClaimView
 from bot.claims.suggest import suggest_flags
 from bot.cli.app import State, app, state, user_errors
-from bot.prompts import PromptLibrary
-from bot.wiring import build_claims, build_embeddings, build_store
-from index.clean import parse_datetime
-from index.errors import InvalidInputError
+from bot.core.clock import parse_since, utc_now
+from bot.core.llm import make_chat_model
+from bot.core.prompts import PromptLibrary
+from bot.verify.llm_contradictions import LLMContradictionFinder
 
 claims_app = typer.Typer(help="Moderate disputed claims (flags follow into answers and digests).", no_args_is_help=True)
 app.add_typer(claims_app, name="claims")
@@ -159,7 +156,7 @@ def export(
 @user_errors
 def suggest(
     ctx: typer.Context,
-    since: str = typer.Option("7d", "--since", help="Articles published in the last N days (e.g. 7d) or since a date."),
+    since: str = typer.Option("7d", "--since", help="Articles published since: 7d, 24h, 2w or 2025-04-01."),
 ) -> None:
     """Queue suggested flags where recent articles about the same story contradict each other."""
     st = state(ctx)
@@ -168,7 +165,8 @@ def suggest(
     service = build_claims(settings, store.embeddings)
     chat = make_chat_model(settings)
     finder = LLMContradictionFinder(chat, PromptLibrary(settings.prompts_dir).get("contradictions")) if chat else None
-    found = suggest_flags(store, service, _since(since), finder)
+    start = parse_since(since, utc_now(), settings.timezone) or utc_now()
+    found = suggest_flags(store, service, start, finder)
     table = Table(title=f"{len(found)} suggested flag(s) for moderators")
     for column in ("id", "kind", "statement", "vs", "status"):
         table.add_column(column, overflow="fold")
@@ -181,13 +179,3 @@ def suggest(
             item.status,
         )
     st.console.print(table)
-
-
-def _since(value: str) -> datetime:
-    match = re.fullmatch(r"(\d{1,4})d", value.strip())
-    if match:
-        return datetime.now(UTC) - timedelta(days=int(match.group(1)))
-    parsed = parse_datetime(value)
-    if parsed is None:
-        raise InvalidInputError(f"--since: cannot read {value!r}; use e.g. 7d or 2025-04-01")
-    return parsed

@@ -7,8 +7,9 @@ import json
 import typer
 
 from bot.cli.app import app, state, user_errors
-from bot.digest.window import parse_now, resolve_window
-from index.errors import InvalidInputError
+from bot.core.clock import parse_now
+from bot.core.errors import InvalidInputError
+from bot.digest.window import resolve_window
 
 FORMATS = ("md", "json")
 
@@ -26,8 +27,8 @@ def digest(
     extractive: bool = typer.Option(False, "--extractive", help="Never use the LLM, even if one is configured."),
 ) -> None:
     """Cluster the window's articles into stories and print a cited digest (stored, so reruns are instant)."""
-    from bot.answer.llm import make_chat_model
-    from bot.digest.wiring import build_digest_service
+    from bot.app.wiring import build_digest_service
+    from bot.core.llm import make_chat_model
 
     if output.lower() not in FORMATS:
         raise InvalidInputError(f"--format {output!r}: use md or json")

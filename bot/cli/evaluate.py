@@ -11,11 +11,11 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bot.app.wiring import build_answerer, build_indexer, build_store
 from bot.cli.app import State, app, state, user_errors
+from bot.core.errors import InvalidInputError
+from bot.core.settings import Settings
 from bot.eval.multihop import AnswerScores, evaluate_retrieval, load_queries
-from bot.settings import Settings
-from bot.wiring import build_answerer, build_indexer, build_store
-from index.errors import InvalidInputError
 
 eval_app = typer.Typer(help="Benchmarks that print figures (never timed tests).", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")

@@ -16,8 +16,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from bot.app.wiring import build_fetcher, build_indexer, build_store
 from bot.cli.app import app, state, user_errors
-from bot.wiring import build_fetcher, build_indexer, build_store
 from index.pipeline import IngestReport, ItemResult
 from index.stats import index_stats
 

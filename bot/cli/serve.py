@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from bot.cli.app import app, state, user_errors
-from bot.settings import Settings
-from index.errors import ConfigError
+from bot.core.errors import ConfigError
+from bot.core.settings import Settings
 
 if TYPE_CHECKING:
     from bot.discord.bot import FactdeskBot
@@ -36,13 +36,12 @@ def build_bot(settings: Settings) -> FactdeskBot:
 
     Feeds come from ``settings.feeds``, polled every ``settings.feed_poll_minutes``.
     """
-    from bot.answer.llm import make_chat_model
+    from bot.app.wiring import build_answerer, build_digest_service, build_store
     from bot.claims.matching import ClaimMatcher
     from bot.claims.service import ClaimsService
-    from bot.digest.wiring import build_digest_service
+    from bot.core.llm import make_chat_model
     from bot.discord.bot import FactdeskBot
     from bot.discord.services import IndexAdmin
-    from bot.wiring import build_answerer, build_store
 
     store = build_store(settings)
     claims = ClaimsService.from_settings(settings, store.embeddings)

@@ -3,7 +3,7 @@ cited 2–4 sentence summary, tracked across days in a small database. No Discor
 
 Import from the submodules (this package imports nothing itself):
 
-* :mod:`bot.digest.wiring` — ``build_digest_service(settings, store, ...)``
+* built by the application layer (:mod:`bot.app`), which injects the extractive engine and verifier
 * :mod:`bot.digest.service` — ``DigestService``: ``get_or_create``, ``latest``, ``story_timeline``,
   ``find_stories``, ``was_posted`` / ``mark_posted``
 * :mod:`bot.digest.window` — ``Window``, ``day_window``, ``since_window``, ``resolve_window``

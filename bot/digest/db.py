@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from bot.core.errors import ConfigError, StoreError
 from bot.dbtypes import UTCDateTime
-from index.errors import ConfigError, StoreError
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.answer.models import CitedSentence
+from bot.core.models import CitedSentence
 from bot.digest.window import Window
 
 

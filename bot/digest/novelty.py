@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.answer.citations import strip_source_markers
-from bot.answer.models import CitedSentence
-from index.chunking import sentence_spans
+from bot.core.models import CitedSentence
+from bot.core.text.markers import strip_source_markers
+from bot.core.text.sentences import sentence_spans
 from index.embeddings import NamedEmbeddings, embed_array
 
 log = logging.getLogger(__name__)

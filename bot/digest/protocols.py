@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from bot.answer.models import CitedSentence, Source
-from bot.claims.protocols import ClaimLike, ClaimMatcherLike, ClaimMatchLike
+from bot.core.models import CitedSentence, Source
+from bot.core.protocols import ClaimLike, ClaimMatcherLike, ClaimMatchLike
 
 __all__ = ["ClaimLike", "ClaimMatchLike", "ClaimMatcherLike", "Extractor", "Verifier"]
 
@@ -29,7 +29,7 @@ class VerificationLike(Protocol):
 
 
 class Verifier(Protocol):
-    """:class:`bot.answer.citations.CitationVerifier`: keeps sentences their citations support."""
+    """:class:`bot.verify.citations.CitationVerifier`: keeps sentences their citations support."""
 
     def verify(
         self, sentences: Sequence[tuple[str, Sequence[int]] | CitedSentence] | str, sources: Sequence[Source]

@@ -1,7 +1,7 @@
 """The digest service: window → stories → summaries → stored digest, and the story history.
 
 Built from parts (store, embeddings, history database, summarizer, optional claim
-matcher); see :func:`bot.digest.wiring.build_digest_service` for the defaults.
+matcher); see :func:`bot.app.wiring.build_digest_service` for the defaults.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from bot.answer.models import CitedSentence, Source
-from bot.claims.protocols import claims_in_sources
+from bot.core.clock import utc_now
+from bot.core.errors import InvalidInputError, NotFoundError
+from bot.core.models import CitedSentence, Source
+from bot.core.protocols import claims_in_sources
 from bot.digest.clustering import StoryCluster, StoryClusterer, story_key
 from bot.digest.content import DEFAULT_MAX_CHUNKS, WindowContent, load_window
 from bot.digest.continuity import KnownStory, StoryMatcher
@@ -28,9 +30,8 @@ from bot.digest.protocols import ClaimMatcherLike
 from bot.digest.sources import SourceBook
 from bot.digest.summary import StorySummarizer
 from bot.digest.topic import TopicFilter, topic_words
-from bot.digest.window import Window, resolve_window, utc_now
+from bot.digest.window import Window, resolve_window
 from index.embeddings import embed_array
-from index.errors import InvalidInputError, NotFoundError
 from index.store import ChunkStore
 
 log = logging.getLogger(__name__)

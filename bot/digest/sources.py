@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from bot.answer.models import CitedSentence, Passage, Source
+from bot.core.models import CitedSentence, Passage, Source
 from bot.digest.clustering import Span, StoryCluster
 from bot.digest.content import WindowArticle
 from bot.digest.models import DigestSource, DigestStory

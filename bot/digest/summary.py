@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 
-from bot.answer.citations import content_words, strip_source_markers
-from bot.answer.context import render_sources
-from bot.answer.models import CitedSentence, Source
+from bot.core.models import CitedSentence, Source
+from bot.core.prompts import PromptFile
+from bot.core.render import prompt_sources
+from bot.core.text.markers import strip_source_markers
+from bot.core.text.sentences import sentence_spans
+from bot.core.text.words import content_words
 from bot.digest.protocols import Extractor, Verifier
-from bot.prompts import PromptFile
-from index.chunking import sentence_spans
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ class StorySummarizer:
     def _llm(self, headline: str, sources: Sequence[Source], window_label: str) -> list[CitedSentence]:
         assert self.chat_model is not None and self.prompt is not None
         chain = self.prompt.chat_template | self.chat_model | StrOutputParser()
-        text = chain.invoke({"headline": headline, "sources": render_sources(sources), "window": window_label})
+        text = chain.invoke({"headline": headline, "sources": prompt_sources(sources), "window": window_label})
         return self._keep(self.verifier.verify(text, sources).sentences)
 
     def _extractive(self, headline: str, sources: Sequence[Source]) -> SummaryResult:

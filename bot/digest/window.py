@@ -6,15 +6,13 @@ configured timezone, so "today" means the reader's day, not UTC's.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from index.errors import ConfigError, InvalidInputError
+from bot.core.clock import parse_day, parse_since, utc_now, zone
+from bot.core.errors import InvalidInputError
 
-_SINCE = re.compile(r"^\s*(\d{1,5})\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
-_UNIT_SECONDS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 MAX_SPAN = timedelta(days=31)
 
 
@@ -75,46 +73,6 @@ class Window:
         )
 
 
-def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"unknown timezone {name!r}; use an IANA name such as Europe/London") from exc
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def parse_since(text: str) -> timedelta:
-    """``24h``, ``90m``, ``2d`` or ``1w`` as a span; anything else is the user's mistake."""
-    match = _SINCE.match(text or "")
-    if not match:
-        raise InvalidInputError(f"--since {text!r}: use a number and a unit, e.g. 24h, 90m, 2d or 1w")
-    span = timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()])
-    if span <= timedelta(0) or span > MAX_SPAN:
-        raise InvalidInputError(f"--since {text!r}: the span must be between 1 minute and 31 days")
-    return span
-
-
-def parse_day(text: str) -> date:
-    try:
-        return date.fromisoformat((text or "").strip())
-    except ValueError:
-        raise InvalidInputError(f"--date {text!r}: use YYYY-MM-DD, e.g. 2025-06-11") from None
-
-
-def parse_now(text: str | None) -> datetime | None:
-    """An ISO timestamp for ``--now``; a naive one is read as UTC."""
-    if text is None or not text.strip():
-        return None
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInputError(f"--now {text!r}: use an ISO 8601 timestamp, e.g. 2025-06-12T08:00:00Z") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def day_window(day: date, timezone: str = "UTC") -> Window:
     """Local midnight to the next local midnight (23 or 25 hours on DST change days)."""
     tz = zone(timezone)
@@ -137,10 +95,20 @@ def resolve_window(
     now: datetime | None = None,
     timezone: str = "UTC",
 ) -> Window:
-    """The window the CLI options ask for: ``--date``, ``--since``, or the last 24 hours."""
+    """The window the options ask for: ``--date``, ``--since`` (read by :func:`bot.core.clock.parse_since`:
+    ``24h``, ``7d``, ``2025-04-03``, an ISO timestamp), or the last 24 hours; at most 31 days.
+    """
     zone(timezone)
     if since and day:
         raise InvalidInputError("give either --since or --date, not both")
     if day:
         return day_window(parse_day(day), timezone)
-    return since_window(parse_since(since or "24h"), now, timezone)
+    end = (now or utc_now()).replace(microsecond=0)
+    if end.tzinfo is None:
+        end = end.replace(tzinfo=UTC)
+    text = since or "24h"
+    start = parse_since(text, end, timezone)
+    assert start is not None  # text is never empty here
+    if not timedelta(0) < end - start <= MAX_SPAN:
+        raise InvalidInputError(f"--since {text!r}: the window must be between 1 minute and 31 days before now")
+    return Window(start, end, timezone)

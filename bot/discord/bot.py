@@ -16,11 +16,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.digest.window import utc_now, zone
+from bot.core.clock import utc_now, zone
+from bot.core.settings import Settings
 from bot.discord.errors import NO_MENTIONS, describe, report_interaction_error
 from bot.discord.services import AnswererLike, ClaimsLike, DigestServiceLike, IndexAdminLike
 from bot.discord.ui import actor_of
-from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 

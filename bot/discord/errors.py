@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from index.errors import FactdeskError
+from bot.core.errors import FactdeskError
 
 log = logging.getLogger(__name__)
 

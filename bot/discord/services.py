@@ -19,9 +19,9 @@ if TYPE_CHECKING:
     from bot.answer.models import Answer
     from bot.claims.models import ClaimStatus, Verdict
     from bot.claims.service import Actor, ClaimsService, ClaimView, SuggestionView
+    from bot.core.settings import Settings
     from bot.digest.models import Digest
     from bot.digest.window import Window
-    from bot.settings import Settings
     from index.fetch import Fetcher
     from index.pipeline import Indexer, IngestReport
     from index.store import ChunkStore
@@ -116,7 +116,7 @@ class IndexAdmin:
         fetcher_factory: Callable[[], Fetcher] | None = None,
         claims: ClaimsService | None = None,
     ) -> None:
-        from bot.wiring import build_fetcher, build_indexer
+        from bot.app.wiring import build_fetcher, build_indexer
 
         self.settings = settings
         self.store = store

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from bot.core.errors import InvalidInputError
 from bot.verify.facts import FactSupport, SourceFacts, align
-from index.errors import InvalidInputError
 
 REQUIRED = ("doc", "summary", "label", "split")
 

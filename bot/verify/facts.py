@@ -68,7 +68,7 @@ class TextAnalyzer:
     def nlp(self) -> Language:
         import spacy
 
-        from index.errors import ConfigError
+        from bot.core.errors import ConfigError
 
         try:
             return spacy.load(self.model)

@@ -15,11 +15,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from bot.core.errors import ConfigError, PermissionDeniedError
 from bot.discord import render
 from bot.discord.errors import NO_MENTIONS
 from bot.discord.services import IndexAdminLike
 from bot.discord.ui import actor_of
-from index.errors import ConfigError, PermissionDeniedError
 from index.fetch import check_url
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
@@ -19,14 +19,15 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.answer.models import Answer
-from bot.claims.text import sentences_of
-from bot.digest.window import parse_since, zone
+from bot.core.clock import parse_since
+from bot.core.errors import InvalidInputError, PermissionDeniedError
+from bot.core.text.markers import strip_citations
+from bot.core.text.sentences import sentences_of
 from bot.discord import render
 from bot.discord.conversation import ConversationMemory, Turn, compose_question
 from bot.discord.errors import NO_MENTIONS, report_message_error
 from bot.discord.ratelimit import AskLimits
 from bot.discord.ui import FactdeskView, FlagModal
-from index.errors import InvalidInputError, PermissionDeniedError
 
 if TYPE_CHECKING:
     from bot.discord.bot import FactdeskBot
@@ -35,7 +36,6 @@ log = logging.getLogger(__name__)
 
 EDIT_INTERVAL = 1.5  # seconds between preview edits: Discord allows ~5 edits per 5 s per channel
 ANSWER_VIEW_TIMEOUT = 3600.0
-_MARKERS = re.compile(r"\s*\[\d+\]")
 
 
 class EditThrottle:
@@ -190,26 +190,7 @@ async def open_flag_modal(bot: FactdeskBot, interaction: discord.Interaction, se
     if not bot.is_moderator(interaction.user):
         raise PermissionDeniedError("only moderators can flag claims")
     origin = interaction.message.jump_url if interaction.message is not None else None
-    await interaction.response.send_modal(FlagModal(bot, text=_MARKERS.sub("", sentence), origin=origin))
-
-
-def parse_since_option(value: str | None, now: datetime, timezone: str) -> datetime | None:
-    """``2025-04-05`` (local midnight) or a span such as ``24h``/``7d`` before ``now``."""
-    text = (value or "").strip()
-    if not text:
-        return None
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        pass
-    else:
-        return datetime(day.year, day.month, day.day, tzinfo=zone(timezone)).astimezone(UTC)
-    try:
-        return now - parse_since(text)
-    except InvalidInputError:
-        raise InvalidInputError(
-            f"since {text[:40]!r}: use a date such as 2025-04-05 or a span such as 24h, 7d or 2w"
-        ) from None
+    await interaction.response.send_modal(FlagModal(bot, text=strip_citations(sentence), origin=origin))
 
 
 class AskCog(commands.Cog, name="Ask"):
@@ -285,7 +266,7 @@ class AskCog(commands.Cog, name="Ask"):
         since: str | None = None,
     ) -> None:
         text = self.check_question(question)
-        since_at = parse_since_option(since, self.bot.clock(), self.settings.timezone)
+        since_at = parse_since(since, self.bot.clock(), self.settings.timezone, option="since")
         self.limits.check(interaction.user.id, interaction.channel_id)
         await interaction.response.defer(thinking=True)
         target = InteractionTarget(interaction)

@@ -20,12 +20,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from bot.core.clock import zone
+from bot.core.errors import ConfigError, InvalidInputError
 from bot.digest.models import Digest
-from bot.digest.window import Window, day_window, since_window, zone
+from bot.digest.window import Window, day_window, since_window
 from bot.discord import render
 from bot.discord.errors import NO_MENTIONS
 from bot.discord.services import DigestServiceLike
-from index.errors import ConfigError, InvalidInputError
 
 if TYPE_CHECKING:
     from bot.discord.bot import FactdeskBot

@@ -21,10 +21,10 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.claims.models import Verdict
+from bot.core.errors import PermissionDeniedError
 from bot.discord import render
 from bot.discord.errors import NO_MENTIONS, report_interaction_error
 from bot.discord.ui import FlagModal, actor_of
-from index.errors import PermissionDeniedError
 
 if TYPE_CHECKING:
     from bot.discord.bot import FactdeskBot

@@ -12,9 +12,9 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from index.errors import ConfigError
+from bot.core.errors import ConfigError
 
-REPO_PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+REPO_PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 
 
 class Settings(BaseSettings):

@@ -11,7 +11,7 @@ import httpx
 import openai
 from langchain_core.language_models import BaseChatModel
 
-from bot.settings import Settings
+from bot.core.settings import Settings
 
 # What "the LLM is unavailable" looks like, after the SDK's own retries.
 LLM_UNAVAILABLE: tuple[type[BaseException], ...] = (

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from bot.answer.models import Source
+from bot.core.models import Source
 
 
 class ClaimLike(Protocol):

@@ -1,4 +1,4 @@
-"""Builds factdesk's parts from settings: the one place that knows how they fit together."""
+"""Builds factdesk's parts from settings: the one place that knows how they fit together (digests included)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,18 @@ from typing import TYPE_CHECKING
 from langchain_core.language_models import BaseChatModel
 
 from bot.answer.chain import Answerer, TimelineSource
-from bot.answer.citations import CitationVerifier, VectorCache
-from bot.answer.disagreements import SourceDisagreements
 from bot.answer.extractive import ExtractiveEngine
-from bot.answer.llm import make_chat_model
 from bot.answer.retrieval import HybridRetriever
-from bot.claims.protocols import ClaimMatcherLike
-from bot.prompts import PromptLibrary
-from bot.settings import Settings
+from bot.core.llm import make_chat_model
+from bot.core.prompts import PromptLibrary
+from bot.core.protocols import ClaimMatcherLike
+from bot.core.settings import Settings
+from bot.digest.db import DigestDatabase
+from bot.digest.protocols import Extractor, Verifier
+from bot.digest.service import DigestOptions, DigestService
+from bot.digest.summary import StorySummarizer
+from bot.verify.citations import CitationVerifier, VectorCache
+from bot.verify.disagreements import SourceDisagreements
 from bot.verify.facts import FactSupport, TextAnalyzer, texts_conflict
 from index.bm25 import BM25Index
 from index.chunking import Chunker
@@ -27,7 +31,6 @@ from index.store import ChunkStore, make_client
 if TYPE_CHECKING:
     from bot.claims.matching import ClaimMatcher
     from bot.claims.service import ClaimsService
-    from bot.digest.service import DigestService
 
 
 def build_embeddings(settings: Settings) -> NamedEmbeddings:
@@ -152,8 +155,60 @@ def build_claim_matcher(settings: Settings, embeddings: NamedEmbeddings) -> Clai
 
 def build_timelines(settings: Settings, store: ChunkStore) -> DigestService | None:
     """Story timelines from the digest history, or None before the first digest was made."""
-    from bot.digest.wiring import build_digest_service
-
     if not settings.database_url and not settings.digests_sqlite_path.exists():
         return None
     return build_digest_service(settings, store)
+
+
+DIGEST_PROMPT = "digest"
+
+
+def digest_database_url(settings: Settings) -> str:
+    """``FACTDESK_DATABASE_URL`` when set, else ``digests.sqlite3`` in the data dir."""
+    return settings.database_url or f"sqlite:///{settings.digests_sqlite_path.resolve()}"
+
+
+def default_summary_parts(embeddings: NamedEmbeddings) -> tuple[Extractor, Verifier]:
+    """The answer package's extractive engine and citation verifier, sharing one vector cache."""
+    cache = VectorCache(embeddings)
+    return ExtractiveEngine(embeddings, cache=cache), CitationVerifier(embeddings, cache=cache)
+
+
+def build_digest_service(
+    settings: Settings,
+    store: ChunkStore | None = None,
+    embeddings: NamedEmbeddings | None = None,
+    *,
+    chat_model: BaseChatModel | None = None,
+    claim_matcher: ClaimMatcherLike | None = None,
+    with_claims: bool = False,
+    database: DigestDatabase | None = None,
+    extractor: Extractor | None = None,
+    verifier: Verifier | None = None,
+    options: DigestOptions | None = None,
+) -> DigestService:
+    """Everything the digest needs; pass ``chat_model`` for LLM summaries, ``claim_matcher`` for ⚠ marks.
+
+    ``with_claims`` builds the claim matcher from settings when none is passed.
+    """
+    if store is None:
+        if embeddings is None:
+            embeddings = build_embeddings(settings)
+        client = make_client(settings.chroma_dir, settings.chroma_host, settings.chroma_port, settings.chroma_ssl)
+        store = ChunkStore(client, settings.collection, embeddings)
+    if extractor is None or verifier is None:
+        default_extractor, default_verifier = default_summary_parts(store.embeddings)
+        extractor = extractor or default_extractor
+        verifier = verifier or default_verifier
+    if claim_matcher is None and with_claims:
+        claim_matcher = build_claim_matcher(settings, store.embeddings)
+    prompt = PromptLibrary(settings.prompts_dir).get(DIGEST_PROMPT) if chat_model is not None else None
+    summarizer = StorySummarizer(extractor, verifier, chat_model, prompt)
+    return DigestService(
+        store,
+        database or DigestDatabase(digest_database_url(settings)),
+        summarizer,
+        timezone=settings.timezone,
+        claim_matcher=claim_matcher,
+        options=options,
+    )

@@ -15,7 +15,7 @@ import yaml
 from langchain_core.prompts import ChatPromptTemplate
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from index.errors import ConfigError
+from bot.core.errors import ConfigError
 
 
 class PromptFile(BaseModel):

@@ -50,16 +50,19 @@ from datetime import date
 
 import numpy as np
 
-from bot.answer.models import CitedSentence, Passage, Source
+from bot.core.models import REFUSAL, CitedSentence, Passage, Source
+from bot.core.text.dates import date_mentions
+from bot.core.text.markers import CANONICAL_MARKER, canonical_markers, strip_source_markers
+from bot.core.text.sentences import sentence_spans
+from bot.core.text.words import QUOTES, content_words, lexical_recall
 from bot.verify.facts import FactSupport
-from index.chunking import sentence_spans
 from index.embeddings import NamedEmbeddings, embed_array
 
 log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------- fixed phrases
 # Sentences the engines may write that assert nothing by themselves.
-NOT_IN_SOURCES = "The indexed articles don't say."
+NOT_IN_SOURCES = REFUSAL
 EARLIER_REPORT_DIFFERED = "An earlier report said otherwise."
 EARLIER_REPORTS_DIFFERED = "Earlier reports said otherwise."
 LATER_DENIED = "That report was later denied."
@@ -102,116 +105,8 @@ _LEAD = re.compile(
 )
 
 # ---------------------------------------------------------------- text normalisation
-_STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are aren as at be because been before being
-    below between both but by can could did do does doing down during each few for from further had has
-    have having he her here hers herself him himself his how i if in into is it its itself just let me
-    more most my myself of off on once only or other our ours ourselves out over own same she should so
-    some such than that the their theirs them themselves then there these they this those through to too
-    under until up upon very was we were what when where which while who whom why will with would you
-    your yours yourself yourselves s t ll d re ve m said say says told according would've one""".split()  # noqa: SIM905
-)
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:'[^\W\d_]+)*")
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"'})
-_VOWELS = frozenset("aeiouy")
+# Negators among content words: a sentence and its best source sentence must agree on polarity.
 _NEGATORS = frozenset({"no", "not", "never", "none", "nothing", "neither", "nor", "without"})
-# Irregular past forms news text uses most, with their base form (stemmed like any other word).
-_IRREGULAR = {
-    "met": "meet",
-    "took": "take",
-    "taken": "take",
-    "held": "hold",
-    "won": "win",
-    "lost": "lose",
-    "began": "begin",
-    "begun": "begin",
-    "left": "leave",
-    "made": "make",
-    "went": "go",
-    "gone": "go",
-    "came": "come",
-    "rose": "rise",
-    "risen": "rise",
-    "fell": "fall",
-    "fallen": "fall",
-    "grew": "grow",
-    "grown": "grow",
-    "gave": "give",
-    "given": "give",
-    "sent": "send",
-    "spent": "spend",
-    "sold": "sell",
-    "bought": "buy",
-    "paid": "pay",
-    "chose": "choose",
-    "chosen": "choose",
-    "knew": "know",
-    "known": "know",
-    "brought": "bring",
-    "thought": "think",
-    "led": "lead",
-    "struck": "strike",
-    "shot": "shoot",
-    "fought": "fight",
-    "wrote": "write",
-    "written": "write",
-    "spoke": "speak",
-    "spoken": "speak",
-}
-
-
-def _stem(word: str) -> str:
-    """A tiny suffix stripper: enough to match "scheduled"/"schedule", "denied"/"deny", "venues"/"venue"."""
-    if word.endswith(("ies", "ied")) and len(word) > 4:
-        word = word[:-3] + "i"
-    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    if word.endswith("ing") and len(word) > 5 and _VOWELS & set(word[:-3]):
-        word = word[:-3]
-    elif word.endswith("ed") and len(word) > 4 and _VOWELS & set(word[:-2]):
-        word = word[:-2]
-    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in _VOWELS:
-        word = word[:-1]  # planning → plann → plan
-    while len(word) > 3 and word.endswith("e"):
-        word = word[:-1]  # "agree" and "agreed" both end as "agr"
-    if len(word) > 2 and word.endswith("y"):
-        word = word[:-1] + "i"
-    return word
-
-
-def content_words(text: str) -> list[str]:
-    """Stemmed content words of ``text`` in order (numbers kept as written, without separators)."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).lower()
-    out: list[str] = []
-    for match in _TOKEN.finditer(text):
-        token = match.group()
-        if token[0].isdigit():
-            out.append(token.replace(",", ""))
-            continue
-        if token.endswith("n't"):
-            out.append("not")
-            continue
-        if token.endswith("'s"):
-            token = token[:-2]
-        if len(token) < 2 or token in _STOPWORDS:
-            continue
-        out.append(_stem(_IRREGULAR.get(token, token)))
-    return out
-
-
-def _weight(token: str) -> float:
-    return 2.0 if token[0].isdigit() else 1.0
-
-
-def lexical_recall(words: Iterable[str], unit: frozenset[str] | set[str]) -> float:
-    """Share of ``words`` (numbers count twice) found in ``unit``."""
-    total = found = 0.0
-    for word in set(words):
-        w = _weight(word)
-        total += w
-        if word in unit:
-            found += w
-    return found / total if total else 0.0
 
 
 def scoring_text(text: str) -> str:
@@ -221,7 +116,7 @@ def scoring_text(text: str) -> str:
 
 
 def _norm_phrase(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text).translate(_QUOTES).lower().split())
+    return " ".join(unicodedata.normalize("NFKC", text).translate(QUOTES).lower().split())
 
 
 _FIXED_NORMALISED = frozenset(_norm_phrase(p) for p in FIXED_PHRASES)
@@ -237,28 +132,11 @@ def is_fixed_phrase(text: str) -> bool:
 
 
 # ---------------------------------------------------------------- parsing
-_MARKER = re.compile(
-    r"(?:[\[［【]\s*(?:\^|sources?\s*|refs?\.?\s*)?"
-    r"(?P<body>\d{1,3}(?:\s*(?:,|;|[-–—]|and)\s*\d{1,3})*)"
-    r"\s*(?:†[^\]］】]*)?[\]］】])",
-    re.IGNORECASE,
-)
-_CANONICAL = re.compile(r"\[(\d{1,3})\]")
 _SOURCES_HEADING = re.compile(
     r"^[ \t]*(?:#{1,6}[ \t]*)?(?:\*\*|__)?[ \t]*(?:sources?|references|citations)(?:[ \t]+used)?[ \t]*"
     r"(?:\*\*|__)?[ \t]*:?[ \t]*(?:\*\*|__)?[ \t]*(?:$|(?=[\[［【\d-]))",
     re.IGNORECASE | re.MULTILINE,
 )
-_MONTH_NAMES = (
-    "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
-    "oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
-)
-_DATE_MENTION = re.compile(
-    rf"\b(?:(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<m1>{_MONTH_NAMES})\.?(?:,?\s+(?P<y1>\d{{4}}))?"
-    rf"|(?P<m2>{_MONTH_NAMES})\.?\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<y2>\d{{4}}))?)\b",
-    re.IGNORECASE,
-)
-_MONTH_NUMBERS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}  # noqa: SIM905
 _DATE_SLACK_BEFORE = 7  # days a source may look back ("last Thursday")
 _DATE_SLACK_AFTER = 1  # days it may look ahead ("on Saturday", time zones)
 _SOURCES_INLINE = re.compile(r"^\s*(?:sources?|references|citations)\s*:", re.IGNORECASE)
@@ -266,7 +144,6 @@ _BULLET = re.compile(r"^[ \t]*(?:[-*•]|\d{1,2}[.)])[ \t]+", re.MULTILINE)
 _HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+", re.MULTILINE)
 _EMPHASIS = re.compile(r"\*\*|__")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?…)\]”’])")
-_MAX_RANGE = 20
 
 # Lexical units: a source sentence counts fully, a title or an adjacent pair a little less
 # (an answer sentence often fuses two), the whole passage much less (any topic word is in it).
@@ -276,33 +153,6 @@ _PASSAGE_FACTOR = 0.75
 _STRONG_LEXICAL = 0.6  # above this a cited source's best sentence is almost surely the right one
 _SURE_LEXICAL = 0.8  # below this a cited source may fail, so other sources are scored for repair
 _REPAIR_LEXICAL = 0.2  # below this another source cannot reach the default threshold (0.1 + 0.5)
-
-
-def strip_source_markers(text: str) -> str:
-    """Article text as readers may see it quoted: its own "[1][3]" reference markers removed.
-
-    Sources are numbered by factdesk; a marker that came with the article text
-    ("…on Tuesday [7].") would read as one of factdesk's citations.
-    """
-    return _tidy(_MARKER.sub(" ", text))
-
-
-def _numbers(body: str) -> list[int]:
-    out: list[int] = []
-    for part in re.split(r"\s*(?:,|;|and)\s*", body):
-        if not part:
-            continue
-        bounds = [int(x) for x in re.split(r"\s*[-–—]\s*", part) if x]
-        if len(bounds) == 2 and 0 <= bounds[1] - bounds[0] <= _MAX_RANGE:
-            out.extend(range(bounds[0], bounds[1] + 1))
-        else:
-            out.extend(bounds)
-    return out
-
-
-def _canonical_markers(text: str) -> str:
-    """``[1, 2]``, ``[1-3]``, ``【1】``, ``[source 2]`` → ``[1][2]`` style markers."""
-    return _MARKER.sub(lambda m: "".join(f"[{n}]" for n in _numbers(m.group("body"))), text)
 
 
 def _drop_sources_section(text: str) -> str:
@@ -330,7 +180,7 @@ def split_cited_sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
     sentence before; a trailing "Sources:" list is not part of the answer.
     """
     text = _drop_sources_section(text.strip())
-    text = _canonical_markers(text)
+    text = canonical_markers(text)
     text = _EMPHASIS.sub("", _HEADING.sub("", _BULLET.sub("", text)))
     text = re.sub(r"\n+", "\n\n", text)  # every line is its own paragraph (bullets, short lines)
     out: list[tuple[str, list[int]]] = []
@@ -338,12 +188,12 @@ def split_cited_sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
         raw = text[span.start : span.end]
         lead = re.match(r"^(?:\s*\[\d{1,3}\])+", raw)
         if lead and out:
-            out[-1][1].extend(int(n) for n in _CANONICAL.findall(lead.group()))
+            out[-1][1].extend(int(n) for n in CANONICAL_MARKER.findall(lead.group()))
             raw = raw[lead.end() :]
         if out and _SOURCES_INLINE.match(raw):
             break  # "... was set [1]. Sources: [1] Northline Wire, ..." on one line
-        numbers = [int(n) for n in _CANONICAL.findall(raw)]
-        sentence = _tidy(_CANONICAL.sub(" ", raw))
+        numbers = [int(n) for n in CANONICAL_MARKER.findall(raw)]
+        sentence = _tidy(CANONICAL_MARKER.sub(" ", raw))
         if not re.search(r"\w", sentence):
             if out:
                 out[-1][1].extend(numbers)
@@ -473,21 +323,6 @@ def _date_words(mentions: Sequence[tuple[date, frozenset[str]]], published: date
     return frozenset().union(*near) if near else frozenset()
 
 
-def _date_mentions(text: str, years: Iterable[int]) -> list[tuple[date, frozenset[str]]]:
-    """Calendar dates written in ``text`` ("3 April", "April 3, 2025") with their content words."""
-    out: list[tuple[date, frozenset[str]]] = []
-    for match in _DATE_MENTION.finditer(text):
-        day = int(match.group("d1") or match.group("d2"))
-        month = _MONTH_NUMBERS[(match.group("m1") or match.group("m2")).lower()[:3]]
-        year_text = match.group("y1") or match.group("y2")
-        for year in [int(year_text)] if year_text else sorted(set(years)):
-            try:
-                out.append((date(year, month, day), frozenset(content_words(match.group()))))
-            except ValueError:
-                continue
-    return out
-
-
 def source_sentences(sources: Sequence[Source]) -> list[str]:
     """Every sentence (and title) of ``sources`` as the verifier embeds it, for warming a cache."""
     cache: dict[str, list[_Unit]] = {}
@@ -544,8 +379,8 @@ class CitationVerifier:
 
         A sentence found verbatim in a cited source (the extractive engine's) needs no
         check. Otherwise a source fails only with a concrete reason: the fact model
-        says unsupported *and* it names an entity, number or word the source lacks,
-        or a negation the source does not have.
+        says unsupported *and* it names an entity or number the source lacks, or a
+        negation the aligned source sentence does not have.
         """
         if self.facts is None or not numbers:
             return None
@@ -553,8 +388,7 @@ class CitationVerifier:
         reasons: list[str] = []
         for n in numbers:
             source = sources[n]
-            texts = _source_texts(source)
-            if any(needle in t for t in texts):
+            if any(needle in t for t in _source_texts(source)):
                 return None
             verdict = self.facts.check(text, "\n".join((source.title, *(p.text for p in source.passages))))
             if verdict.supported or not (verdict.check.missing or verdict.check.negation_mismatch):
@@ -583,7 +417,7 @@ class CitationVerifier:
         words = content_words(text)
         numbers = {t for t in words if t[0].isdigit()}
         negated = bool(_NEGATORS.intersection(words))
-        mentions = _date_mentions(text, (s.published.year for s in sources if s.published is not None))
+        mentions = date_mentions(text, (s.published.year for s in sources if s.published is not None))
         plan = _Plan({}, {}, {}, set())
         sources_by_number = {s.number: s for s in sources}
         ranked: dict[int, list[tuple[float, _Unit]]] = {}

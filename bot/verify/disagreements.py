@@ -6,16 +6,16 @@ import logging
 from collections.abc import Sequence
 from typing import Protocol
 
-from bot.answer.extractive import stance
-from bot.answer.models import Source
-from bot.claims.contradictions import (
+from bot.core.models import Source
+from bot.core.text.negation import stance
+from bot.core.text.words import Analyzer
+from bot.verify.contradictions import (
     Contradiction,
     ContradictionKind,
     Statement,
     detect_contradictions,
     statements_from_text,
 )
-from bot.claims.text import Analyzer
 from bot.verify.facts import TextAnalyzer, slot_conflict
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ The rules are deliberately simple and explainable, because their output is only 
 
 "Same subject" means: at least one shared named entity (capitalised word) and a high
 overlap of content-word stems, measured as ``|A ∩ B| / min(|A|, |B|)``. Sentence
-splitting, stopwords and stemming come from :mod:`bot.claims.text`.
+splitting, stopwords and stemming come from the text layer (:mod:`bot.core.text`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.claims.text import Analyzer, clean_text, english_stopwords, sentences_of, strip_citations, tokens
+from bot.core.text.markers import strip_citations
+from bot.core.text.normalize import clean_text, tokens
+from bot.core.text.sentences import sentences_of
+from bot.core.text.words import Analyzer, english_stopwords
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 
-from bot.answer.llm import LLM_UNAVAILABLE
-from bot.claims.contradictions import Contradiction, ContradictionKind, Statement, detect_contradictions
-from bot.prompts import PromptFile
+from bot.core.llm import LLM_UNAVAILABLE
+from bot.core.prompts import PromptFile
+from bot.verify.contradictions import Contradiction, ContradictionKind, Statement, detect_contradictions
 
 log = logging.getLogger(__name__)
 
