@@ -48,7 +48,7 @@ DEFAULT_CORPUS = ROOT.parent / "shared" / "data" / "multihop-rag" / "corpus.json
 def ensure_index(store: ChunkStore, data_dir: Path, corpus: Path) -> dict[str, Any]:
     """Ingest the corpus unless every record is already indexed (complete or duplicate)."""
     expected = len(json.loads(corpus.read_text(encoding="utf-8")))
-    have = store.articles.count()
+    have = store.article_count()
     if have >= expected:
         return {"ingested": False, "articles": have}
     settings = load_settings(None, data_dir=data_dir)
@@ -56,7 +56,7 @@ def ensure_index(store: ChunkStore, data_dir: Path, corpus: Path) -> dict[str, A
     report = build_indexer(settings, store).ingest([str(corpus)], None, settings.max_source_bytes)
     return {
         "ingested": True,
-        "articles": store.articles.count(),
+        "articles": store.article_count(),
         "errors": len(report.errors),
         "seconds": round(time.perf_counter() - started, 1),
     }

@@ -256,10 +256,9 @@ class Indexer:
             self.store.set_generation(uuid.uuid4().hex)
         if self.bm25_dir is None:
             return
-        ids, texts, metas = self.store.all_chunks()
-        bm25_texts = [
-            BM25Index.index_text(str(m.get("title", "")), str(m.get("outlet", "")), t)
-            for t, m in zip(texts, metas, strict=True)
-        ]
+        chunks, _ = self.store.chunks()
+        ids = [c.id for c in chunks]
+        texts = [c.text for c in chunks]
+        bm25_texts = [BM25Index.index_text(c.title, c.outlet, c.text) for c in chunks]
         BM25Index.build(ids, bm25_texts, self.store.generation(), passages=texts).save(self.bm25_dir)
         log.info("BM25 sidecar rebuilt: %d chunks", len(ids))

@@ -1,4 +1,9 @@
-"""The Chroma-backed store: one collection of chunks, one of articles.
+"""The Chroma-backed store: one collection of chunks, one of articles, behind typed methods.
+
+Chroma stays inside ``index/``: callers get :class:`ArticleRecord`, :class:`ChunkRecord` and
+:class:`StoredArticle` from repository methods (articles in a window, first chunks, complete
+articles since, dense search within article ids, records by id, ...) and never see a
+``where`` filter or a metadata key.
 
 The same code serves the embedded persistent client and a Chroma server. The
 articles collection is the ingest manifest (content hash, status, outlets of
@@ -74,6 +79,47 @@ class ArticleRecord:
     references: tuple[Reference, ...]
     chunk_count: int
     source: str
+    copies: tuple[ArticleCopy, ...] = ()  # near-duplicate copies: outlet, URL and id of each
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleCopy:
+    """A near-duplicate copy of an article, carried by another outlet."""
+
+    id: str
+    outlet: str
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkRecord:
+    """A stored passage with the article fields every chunk carries (so no join is needed)."""
+
+    id: str
+    article_id: str
+    index: int
+    text: str
+    start: int
+    end: int
+    tokens: int
+    title: str
+    outlet: str
+    url: str | None
+    published_at: datetime | None
+
+    @property
+    def published_ts(self) -> int:
+        """Publication time in epoch seconds, -1 when unknown."""
+        return _ts(self.published_at)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """A complete article with its cleaned body and its vector (the mean of its chunks' vectors)."""
+
+    record: ArticleRecord
+    body: str
+    vector: np.ndarray
 
 
 def _iso(value: datetime | None) -> str:
@@ -104,19 +150,19 @@ class ChunkStore:
     """Chunks and article records in Chroma, guarded against mixing embedding models."""
 
     def __init__(self, client: ClientAPI, collection: str, embeddings: NamedEmbeddings) -> None:
-        self.client = client
+        self._client = client
         self.embeddings = embeddings
         self.collection_name = collection
         try:
-            self.chunks = self._open(collection, kind="chunks")
-            self.articles = self._open(f"{collection}-articles", kind="articles")
+            self._chunks = self._open(collection, kind="chunks")
+            self._articles = self._open(f"{collection}-articles", kind="articles")
         except (IndexMismatchError, StoreError):
             raise
         except Exception as exc:
             raise StoreError(f"cannot open Chroma collection {collection!r}: {exc}") from exc
 
     def _open(self, name: str, kind: str) -> Collection:
-        collection = self.client.get_or_create_collection(
+        collection = self._client.get_or_create_collection(
             name,
             configuration={"hnsw": {"space": "cosine"}},
             metadata={"embedding_model": self.embeddings.model_name, "kind": kind},
@@ -136,22 +182,22 @@ class ChunkStore:
         """Article records by id (all when ``ids`` is None)."""
         if ids is not None and not ids:
             return {}
-        result = self.articles.get(ids=list(ids) if ids is not None else None, include=["metadatas"])
+        result = self._articles.get(ids=list(ids) if ids is not None else None, include=["metadatas"])
         records: dict[str, ArticleRecord] = {}
         for rid, meta in zip(result["ids"], result["metadatas"] or [], strict=True):
             records[rid] = _record_from_meta(rid, dict(meta or {}))
         return records
 
     def article_body(self, article_id: str) -> str | None:
-        result = self.articles.get(ids=[article_id], include=["documents"])
+        result = self._articles.get(ids=[article_id], include=["documents"])
         docs = result["documents"] or []
         return docs[0] if docs else None
 
     def find_similar_articles(self, vector: np.ndarray, n: int = 3) -> list[tuple[str, float, str]]:
         """(id, cosine similarity, body) of the nearest complete articles."""
-        if self.articles.count() == 0:
+        if self._articles.count() == 0:
             return []
-        result = self.articles.query(
+        result = self._articles.query(
             query_embeddings=[vector.tolist()],
             n_results=n,
             where={"status": STATUS_COMPLETE},
@@ -166,12 +212,12 @@ class ChunkStore:
         """Upsert article records with ``status`` (pending before chunk writes, complete after)."""
         if not articles:
             return
-        previous = self.articles.get(ids=[a.id for a in articles], include=["metadatas"])
+        previous = self._articles.get(ids=[a.id for a in articles], include=["metadatas"])
         also_in = {
             rid: str((meta or {}).get("also_in") or "[]")
             for rid, meta in zip(previous["ids"], previous["metadatas"] or [], strict=True)
         }
-        self.articles.upsert(
+        self._articles.upsert(
             ids=[a.id for a in articles],
             embeddings=vectors,
             documents=[a.body for a in articles],
@@ -202,9 +248,9 @@ class ChunkStore:
             "duplicate_of": canonical_id,
             "also_in": "[]",
         }
-        self.articles.upsert(ids=[article.id], embeddings=[vector.tolist()], documents=[""], metadatas=[meta])
+        self._articles.upsert(ids=[article.id], embeddings=[vector.tolist()], documents=[""], metadatas=[meta])
         self.delete_chunks([article.id])
-        canonical = self.articles.get(ids=[canonical_id], include=["metadatas"])
+        canonical = self._articles.get(ids=[canonical_id], include=["metadatas"])
         if canonical["ids"]:
             cmeta = dict((canonical["metadatas"] or [{}])[0] or {})
             also = json.loads(str(cmeta.get("also_in") or "[]"))
@@ -212,20 +258,20 @@ class ChunkStore:
             if entry not in also:
                 also.append(entry)
                 cmeta["also_in"] = json.dumps(also)
-                self.articles.update(ids=[canonical_id], metadatas=[cmeta])
+                self._articles.update(ids=[canonical_id], metadatas=[cmeta])
 
     # ------------------------------------------------------------------ chunks
     def delete_chunks(self, article_ids: Iterable[str]) -> None:
         ids = list(article_ids)
         if ids:
             where = cast(Where, {"article_id": {"$in": ids}})
-            self.chunks.delete(where=where)
+            self._chunks.delete(where=where)
 
     def upsert_chunks(self, items: Sequence[tuple[Article, Chunk]], vectors: np.ndarray) -> None:
-        batch = max(1, min(self.client.get_max_batch_size(), 4000))
+        batch = max(1, min(self._client.get_max_batch_size(), 4000))
         for start in range(0, len(items), batch):
             part = items[start : start + batch]
-            self.chunks.upsert(
+            self._chunks.upsert(
                 ids=[c.id for _, c in part],
                 embeddings=vectors[start : start + batch],
                 documents=[c.text for _, c in part],
@@ -243,34 +289,135 @@ class ChunkStore:
 
     def generation(self) -> str:
         """Changes whenever an ingest changed the chunks; the BM25 sidecar carries the same stamp."""
-        return str((self.chunks.metadata or {}).get("generation", ""))
+        return str((self._chunks.metadata or {}).get("generation", ""))
 
     def set_generation(self, generation: str) -> None:
-        metadata = dict(self.chunks.metadata or {})
+        metadata = dict(self._chunks.metadata or {})
         metadata["generation"] = generation
-        self.chunks.modify(metadata=metadata)
+        self._chunks.modify(metadata=metadata)
 
     def chunk_count(self) -> int:
-        return self.chunks.count()
+        return self._chunks.count()
 
-    def all_chunks_with_vectors(
-        self, with_vectors: bool = True
-    ) -> tuple[list[str], list[str], list[dict[str, Any]], np.ndarray | None]:
-        """Every chunk's id, text, metadata and (optionally) its unit vector."""
+    def chunks(self, with_vectors: bool = False) -> tuple[list[ChunkRecord], np.ndarray | None]:
+        """Every chunk, and (optionally) their vectors as one matrix in the same order."""
         include: list[str] = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
-        result = self.chunks.get(include=include)  # type: ignore[arg-type]
-        metas = [dict(m or {}) for m in (result["metadatas"] or [])]
+        result = self._chunks.get(include=include)  # type: ignore[arg-type]
+        records = [
+            _chunk_from_meta(cid, doc or "", dict(meta or {}))
+            for cid, doc, meta in zip(result["ids"], result["documents"] or [], result["metadatas"] or [], strict=True)
+        ]
         vectors = None
         if with_vectors:
             raw = result["embeddings"]
             vectors = np.asarray(raw if raw is not None else np.zeros((0, 384)), dtype=np.float32)
-        return list(result["ids"]), [d or "" for d in (result["documents"] or [])], metas, vectors
+        return records, vectors
 
-    def all_chunks(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
-        """Every chunk's id, text and metadata (for the BM25 sidecar and stats)."""
-        result = self.chunks.get(include=["documents", "metadatas"])
-        metas = [dict(m or {}) for m in (result["metadatas"] or [])]
-        return list(result["ids"]), [d or "" for d in (result["documents"] or [])], metas
+    def dense_search(
+        self, vector: np.ndarray, n: int, article_ids: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the ``n`` nearest chunks, within ``article_ids`` when given."""
+        if article_ids is not None and not article_ids:
+            return []
+        where = cast(Where, {"article_id": {"$in": list(article_ids)}}) if article_ids is not None else None
+        result = self._chunks.query(
+            query_embeddings=[vector.tolist()],
+            n_results=n,
+            where=where,
+            include=["distances"],
+        )
+        distances = (result["distances"] or [[]])[0]
+        return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], distances, strict=True)]
+
+    def first_chunks(self, start: datetime, end: datetime, max_index: int) -> tuple[list[ChunkRecord], np.ndarray]:
+        """Chunks ``0..max_index-1`` of articles published in ``[start, end)``, with their vectors."""
+        where = cast(
+            Where,
+            {"$and": [*_published_between(start, end), {"chunk_index": {"$lt": max_index}}]},
+        )
+        result = self._chunks.get(where=where, include=["documents", "metadatas", "embeddings"])
+        records = [
+            _chunk_from_meta(cid, doc or "", dict(meta or {}))
+            for cid, doc, meta in zip(result["ids"], result["documents"] or [], result["metadatas"] or [], strict=True)
+        ]
+        raw = result["embeddings"] if result["embeddings"] is not None else []
+        vectors = np.asarray([np.asarray(v, dtype=np.float32) for v in raw], dtype=np.float32)
+        return records, vectors.reshape(len(records), -1) if len(records) else np.zeros((0, 1), dtype=np.float32)
+
+    # ------------------------------------------------------------------ articles
+    def article_count(self) -> int:
+        """Article records of every status (complete, duplicate, pending)."""
+        return self._articles.count()
+
+    def articles_published(self, start: datetime, end: datetime) -> list[ArticleRecord]:
+        """Records of every status published in ``[start, end)`` (duplicates and pending ones included)."""
+        where = cast(Where, {"$and": _published_between(start, end)})
+        result = self._articles.get(where=where, include=["metadatas"])
+        return [
+            _record_from_meta(rid, dict(meta or {}))
+            for rid, meta in zip(result["ids"], result["metadatas"] or [], strict=True)
+        ]
+
+    def undated_article_count(self) -> int:
+        """Complete articles without a publication date (no window can hold them)."""
+        where = cast(Where, {"$and": [{"published_ts": -1}, {"status": STATUS_COMPLETE}]})
+        return len(self._articles.get(where=where, include=[])["ids"])
+
+    def complete_articles_since(self, since: datetime) -> list[StoredArticle]:
+        """Complete articles published at or after ``since``, with body and vector, in store order."""
+        where = cast(Where, {"$and": [{"status": STATUS_COMPLETE}, {"published_ts": {"$gte": int(since.timestamp())}}]})
+        result = self._articles.get(where=where, include=["embeddings", "documents", "metadatas"])
+        raw = result["embeddings"] if result["embeddings"] is not None else []
+        return [
+            StoredArticle(_record_from_meta(rid, dict(meta or {})), doc or "", np.asarray(vector, dtype=np.float32))
+            for rid, meta, doc, vector in zip(
+                result["ids"], result["metadatas"] or [], result["documents"] or [], raw, strict=True
+            )
+        ]
+
+
+def _published_between(start: datetime, end: datetime) -> list[dict[str, Any]]:
+    return [
+        {"published_ts": {"$gte": int(start.timestamp())}},
+        {"published_ts": {"$lt": int(end.timestamp())}},
+    ]
+
+
+def _int(value: object, default: int = 0) -> int:
+    return int(value) if isinstance(value, int | float | str) and str(value).strip() else default
+
+
+def _datetime(value: object) -> datetime | None:
+    text = str(value or "")
+    return datetime.fromisoformat(text) if text else None
+
+
+def _chunk_from_meta(cid: str, text: str, meta: dict[str, Any]) -> ChunkRecord:
+    return ChunkRecord(
+        id=cid,
+        article_id=str(meta.get("article_id", "")),
+        index=_int(meta.get("chunk_index")),
+        text=text,
+        start=_int(meta.get("start")),
+        end=_int(meta.get("end")),
+        tokens=_int(meta.get("tokens")),
+        title=str(meta.get("title", "")),
+        outlet=str(meta.get("outlet", "")),
+        url=str(meta.get("url") or "") or None,
+        published_at=_datetime(meta.get("published_at")),
+    )
+
+
+def _copies(raw: object) -> tuple[ArticleCopy, ...]:
+    try:
+        entries = json.loads(str(raw or "[]"))
+    except json.JSONDecodeError:
+        return ()
+    return tuple(
+        ArticleCopy(str(e.get("id", "")), str(e.get("outlet", "")), str(e.get("url") or "") or None)
+        for e in entries
+        if isinstance(e, dict)
+    )
 
 
 def _record_from_meta(rid: str, meta: dict[str, Any]) -> ArticleRecord:
@@ -302,4 +449,5 @@ def _record_from_meta(rid: str, meta: dict[str, Any]) -> ArticleRecord:
         references=tuple(refs),
         chunk_count=int(meta.get("chunk_count", 0)),
         source=str(meta.get("source", "")),
+        copies=_copies(meta.get("also_in")),
     )

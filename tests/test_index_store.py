@@ -65,14 +65,15 @@ def test_sample_corpus_indexes_with_metadata(sample_settings: Settings, embeddin
     assert stats.articles >= 14 and stats.duplicates == 1 and stats.pending == 0
     assert stats.undated >= 1
     assert stats.first is not None and stats.first.tzinfo is not None
-    ids, texts, metas = store.all_chunks()
+    chunks, _ = store.chunks()
+    ids = [c.id for c in chunks]
     assert len(ids) == len(set(ids)) == stats.chunks
-    for text, meta in zip(texts, metas, strict=True):
-        assert meta["title"] and meta["outlet"] and meta["article_id"]
-        body = store.article_body(str(meta["article_id"]))
+    for chunk in chunks:
+        assert chunk.title and chunk.outlet and chunk.article_id
+        body = store.article_body(chunk.article_id)
         assert body is not None
-        assert body[int(str(meta["start"])) : int(str(meta["end"]))] == text, "chunk span must point into the body"
-        assert int(str(meta["tokens"])) <= 256
+        assert body[chunk.start : chunk.end] == chunk.text, "chunk span must point into the body"
+        assert chunk.tokens <= 256
 
 
 def test_reingest_unchanged_changes_nothing(
@@ -105,11 +106,11 @@ def test_changed_article_replaces_its_chunks(
     result = ingest(settings, embeddings, folder)
     assert result["updated"] == 1
     store = build_store(settings, embeddings)
-    _, texts, _ = store.all_chunks()
+    texts = [c.text for c in store.chunks()[0]]
     assert store.chunk_count() < before, "stale chunks of the old version must be gone"
     assert all("June" not in t for t in texts) and any("September" in t for t in texts)
     bm25 = load_bm25(settings, store)
-    assert sorted(bm25.ids) == sorted(store.all_chunks()[0]), "BM25 sidecar follows the store"
+    assert sorted(bm25.ids) == sorted(c.id for c in store.chunks()[0]), "BM25 sidecar follows the store"
     assert bm25.search("September", 3)
 
 
@@ -135,7 +136,7 @@ def test_near_duplicate_is_one_story_with_two_outlets(
     assert canonical.also_in == ("Northline Wire",)
     duplicate = next(r for r in records.values() if r.outlet == "Northline Wire")
     assert duplicate.duplicate_of == canonical.id and duplicate.chunk_count == 0
-    assert {m["outlet"] for m in store.all_chunks()[2]} == {"Harbour Post", "Alpine Courier"}
+    assert {c.outlet for c in store.chunks()[0]} == {"Harbour Post", "Alpine Courier"}
 
 
 def test_index_refuses_another_embedding_model(settings: Settings, embeddings: LocalMiniLMEmbeddings) -> None:
@@ -224,11 +225,12 @@ def test_kill_9_mid_ingest_then_rerun_is_consistent(
     stats = index_stats(store, None)
     assert stats.pending == 0
     assert stats.articles + stats.duplicates == 10
-    ids, _, metas = store.all_chunks()
+    chunks, _ = store.chunks()
+    ids = [c.id for c in chunks]
     assert len(ids) == len(set(ids))
     per_article: dict[str, int] = {}
-    for meta in metas:
-        per_article[str(meta["article_id"])] = per_article.get(str(meta["article_id"]), 0) + 1
+    for chunk in chunks:
+        per_article[chunk.article_id] = per_article.get(chunk.article_id, 0) + 1
     for record in store.get_records().values():
         assert per_article.get(record.id, 0) == record.chunk_count
     bm25 = BM25Index.load(settings.bm25_dir)
@@ -290,3 +292,34 @@ def test_client_server_mode_uses_the_same_code_path(
     assert index_stats(store, None).articles == first["added"]
     hits = load_bm25(settings, store).search("Geneva meeting denied", 3)
     assert hits
+
+
+def test_repository_methods_return_typed_records(sample_settings: Settings, embeddings: LocalMiniLMEmbeddings) -> None:
+    """What serving code reads from the store: typed records, filtered inside the store."""
+    from datetime import UTC, datetime
+
+    store = build_store(sample_settings, embeddings)
+    start, end = datetime(2025, 4, 3, tzinfo=UTC), datetime(2025, 4, 4, tzinfo=UTC)
+    in_window = store.articles_published(start, end)
+    assert in_window and all(r.published_at is not None and start <= r.published_at < end for r in in_window)
+    assert {r.status for r in in_window} == {"complete", "duplicate"}  # the wire copy is on 3 April
+    canonical = next(r for r in in_window if r.copies)
+    assert canonical.also_in == tuple(c.outlet for c in canonical.copies)
+    assert all(c.id and c.outlet for c in canonical.copies)
+
+    chunks, vectors = store.first_chunks(start, end, max_index=1)
+    assert chunks and all(c.index == 0 for c in chunks) and vectors.shape == (len(chunks), 384)
+    assert {c.article_id for c in chunks} <= {r.id for r in in_window}
+
+    since = store.complete_articles_since(datetime(2025, 4, 5, tzinfo=UTC))
+    assert since and all(a.record.status == "complete" and a.body and a.vector.shape == (384,) for a in since)
+    assert store.undated_article_count() == 2  # the library story and the seed article
+    assert store.article_count() == len(store.get_records())
+
+    vector = embeddings.embed_array(["Quillon Systems quarterly revenue"])[0]
+    quillon = [r.id for r in store.get_records().values() if "Quillon" in r.title]
+    hits = store.dense_search(vector, 5, article_ids=quillon)
+    by_id = {c.id: c for c in store.chunks()[0]}
+    assert hits and all(by_id[cid].article_id in quillon and -1.0 <= cosine <= 1.0 for cid, cosine in hits)
+    assert hits == sorted(hits, key=lambda h: -h[1])
+    assert store.dense_search(vector, 5, article_ids=[]) == []

@@ -78,7 +78,7 @@ def test_a_date_bound_limits_that_outlets_passages(retriever: HybridRetriever) -
         plan = plan_query(question, corpus.matcher, now=NOW)
         mask = retriever._mask(corpus, plan, plan.clauses[0])
         assert mask is not None and mask.any()
-        assert {str(corpus.metas[i].get("outlet")) for i in mask.nonzero()[0]} == {"Northline Wire"}
+        assert {corpus.chunks[i].outlet for i in mask.nonzero()[0]} == {"Northline Wire"}
         return {date.fromordinal(date(1970, 1, 1).toordinal() + int(corpus.day_of[i])) for i in mask.nonzero()[0]}
 
     after = clause_days("What did the Northline Wire report after 4 April 2025 about the meeting?")

@@ -21,7 +21,7 @@ from bot.answer.query import Clause, OutletMatcher, QueryPlan, plan_query, split
 from bot.core.models import Passage
 from index.bm25 import BM25Index
 from index.embeddings import NamedEmbeddings, embed_array
-from index.store import ChunkStore
+from index.store import ChunkRecord, ChunkStore
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class _Corpus:
     generation: str
     ids: list[str]
     texts: list[str]
-    metas: list[dict[str, object]]
+    chunks: list[ChunkRecord]
     position: dict[str, int]
     outlet_of: np.ndarray  # int code per chunk
     outlet_codes: dict[str, int]
@@ -72,11 +72,6 @@ class _Corpus:
 
 def _epoch_day(day: date) -> int:
     return (day - date(1970, 1, 1)).days
-
-
-def _dt(value: object) -> datetime | None:
-    text = str(value or "")
-    return datetime.fromisoformat(text) if text else None
 
 
 class HybridRetriever:
@@ -134,28 +129,29 @@ class HybridRetriever:
         started = time.perf_counter()
         bm25 = self.bm25_loader()
         exact = self.store.chunk_count() <= EXACT_SEARCH_MAX_CHUNKS
-        ids, texts, metas, vectors = self.store.all_chunks_with_vectors(with_vectors=exact)
+        chunks, vectors = self.store.chunks(with_vectors=exact)
+        ids = [c.id for c in chunks]
         by_id = {cid: i for i, cid in enumerate(ids)}
         order = [by_id[cid] for cid in bm25.ids if cid in by_id]
         if len(order) != len(ids):
             log.warning("BM25 sidecar and store disagree (%d vs %d chunks)", len(bm25.ids), len(ids))
         ids = [ids[i] for i in order]
-        texts = [texts[i] for i in order]
-        metas = [metas[i] for i in order]
+        chunks = [chunks[i] for i in order]
+        texts = [c.text for c in chunks]
         matrix = vectors[order] if vectors is not None else None
-        published = np.asarray([int(str(m.get("published_ts", -1))) for m in metas], dtype=np.int64)
-        outlets = sorted({str(m.get("outlet", "")) for m in metas})
+        published = np.asarray([c.published_ts for c in chunks], dtype=np.int64)
+        outlets = sorted({c.outlet for c in chunks})
         codes = {o: i for i, o in enumerate(outlets)}
         corpus = _Corpus(
             generation=generation,
             ids=ids,
             texts=texts,
-            metas=metas,
+            chunks=chunks,
             position={cid: i for i, cid in enumerate(ids)},
-            outlet_of=np.asarray([codes[str(m.get("outlet", ""))] for m in metas], dtype=np.int32),
+            outlet_of=np.asarray([codes[c.outlet] for c in chunks], dtype=np.int32),
             outlet_codes=codes,
             published_ts=published,
-            article_of=[str(m.get("article_id", "")) for m in metas],
+            article_of=[c.article_id for c in chunks],
             bm25=bm25,
             matcher=OutletMatcher(outlets),
             vectors=matrix,
@@ -374,25 +370,18 @@ class HybridRetriever:
             for pos in ranked:
                 dense_best[pos] = max(dense_best.get(pos, -1.0), float(sims[pos]))
             return ranked
-        where: dict[str, object] | None = None
+        allowed: list[str] | None = None
         if mask is not None:
             allowed = sorted({corpus.article_of[i] for i in np.flatnonzero(mask)})
             if not allowed:
                 return []
-            where = {"article_id": {"$in": allowed}}
-        result = self.store.chunks.query(
-            query_embeddings=[scored.vector.tolist()],
-            n_results=min(n, len(corpus.ids)),
-            where=where,  # type: ignore[arg-type]
-            include=["distances"],
-        )
         out: list[int] = []
-        for cid, distance in zip(result["ids"][0], (result["distances"] or [[]])[0], strict=True):
+        for cid, cosine in self.store.dense_search(scored.vector, min(n, len(corpus.ids)), allowed):
             found = corpus.position.get(cid)
             if found is None:
                 continue
             out.append(found)
-            dense_best[found] = max(dense_best.get(found, -1.0), 1.0 - float(distance))
+            dense_best[found] = max(dense_best.get(found, -1.0), cosine)
         return out
 
     def _fuse(
@@ -494,17 +483,17 @@ class HybridRetriever:
     def _passage(
         corpus: _Corpus, pos: int, rank: int, dense_best: dict[int, float], bm25_best: dict[int, float]
     ) -> Passage:
-        meta = corpus.metas[pos]
+        chunk = corpus.chunks[pos]
         return Passage(
             chunk_id=corpus.ids[pos],
             article_id=corpus.article_of[pos],
             text=corpus.texts[pos],
-            title=str(meta.get("title", "")),
-            outlet=str(meta.get("outlet", "")),
-            url=str(meta.get("url") or "") or None,
-            published_at=_dt(meta.get("published_at")),
-            start=int(str(meta.get("start", 0))),
-            end=int(str(meta.get("end", 0))),
+            title=chunk.title,
+            outlet=chunk.outlet,
+            url=chunk.url,
+            published_at=chunk.published_at,
+            start=chunk.start,
+            end=chunk.end,
             score=1.0 / (RRF_K + rank),
             dense_score=dense_best.get(pos, 0.0),
             bm25_score=bm25_best.get(pos, 0.0),

@@ -10,15 +10,14 @@ import itertools
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol, cast
+from typing import Protocol
 
 import numpy as np
-from chromadb.api.types import Where
 
 from bot.claims.service import ClaimsService, SuggestionView
 from bot.verify.contradictions import Contradiction, Statement, detect_contradictions, statements_from_text
 from bot.verify.disagreements import SourceDisagreements
-from index.store import STATUS_COMPLETE, ChunkStore
+from index.store import ArticleRecord, ChunkStore
 
 log = logging.getLogger(__name__)
 
@@ -45,34 +44,33 @@ def suggest_flags(
 ) -> list[SuggestionView]:
     """Compare articles published since ``since`` with each other, pairwise within a story."""
     finder = finder or RuleFinder()
-    where = cast(Where, {"$and": [{"status": STATUS_COMPLETE}, {"published_ts": {"$gte": int(since.timestamp())}}]})
-    result = store.articles.get(
-        where=where,
-        include=["embeddings", "documents", "metadatas"],
-    )
-    ids = list(result["ids"])[:max_articles]
-    if len(ids) < 2:
+    articles = store.complete_articles_since(since)[:max_articles]
+    if len(articles) < 2:
         return []
-    vectors = np.asarray(result["embeddings"], dtype=np.float32)[: len(ids)]
-    metas = [dict(m or {}) for m in (result["metadatas"] or [])][: len(ids)]
-    bodies = [d or "" for d in (result["documents"] or [])][: len(ids)]
-    labels = [
-        f"{m.get('outlet', '?')}, {str(m.get('published_at', ''))[:10]}: {m.get('title', '')} {m.get('url', '')}"
-        for m in metas
-    ]
+    vectors = np.stack([a.vector for a in articles])
+    bodies = [a.body for a in articles]
+    labels = [_label(a.record) for a in articles]
     worth_reviewing = SourceDisagreements(finder=None if isinstance(finder, RuleFinder) else finder).relevant
     similar = vectors @ vectors.T
     suggestions: list[SuggestionView] = []
-    for i, j in itertools.combinations(range(len(ids)), 2):
+    for i, j in itertools.combinations(range(len(articles)), 2):
         if similar[i, j] < SAME_STORY_COSINE:
             continue
         statements = []
         for n in (i, j):
-            published = datetime.fromisoformat(str(metas[n]["published_at"])).date()
+            published_at = articles[n].record.published_at
+            assert published_at is not None  # only dated articles are published since a moment
+            published = published_at.date()
             statements.extend(statements_from_text(bodies[n], n + 1, published)[:max_statements_per_article])
         for found in finder.find(statements):
             if not worth_reviewing(found):
                 continue
             suggestions.append(service.suggest_contradiction(found, source_label=lambda n: labels[n - 1]))
-    log.info("suggested %d flags from %d articles", len(suggestions), len(ids))
+    log.info("suggested %d flags from %d articles", len(suggestions), len(articles))
     return suggestions
+
+
+def _label(record: ArticleRecord) -> str:
+    """Where a statement comes from, as moderators see it: "Outlet, 2025-04-03: Title URL"."""
+    day = record.published_at.date().isoformat() if record.published_at else ""
+    return f"{record.outlet}, {day}: {record.title} {record.url or ''}"

@@ -1,17 +1,15 @@
 """What a window holds: its dated articles and their first chunks, read straight from the index.
 
-Nothing is embedded here: chunk and article vectors come from the store, so
-loading a window of hundreds of articles costs two Chroma reads.
+Nothing is embedded here: chunk vectors come from the store (its typed repository methods),
+so loading a window of hundreds of articles costs two store reads.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 
@@ -81,74 +79,37 @@ class WindowContent:
         return not self.chunks
 
 
-def _int(value: object, default: int = 0) -> int:
-    return int(value) if isinstance(value, int | float | str) and str(value).strip() else default
-
-
-def _ts_range(window: Window) -> list[dict[str, Any]]:
-    return [
-        {"published_ts": {"$gte": int(window.start.timestamp())}},
-        {"published_ts": {"$lt": int(window.end.timestamp())}},
-    ]
-
-
-def _coverage(raw: object) -> tuple[Coverage, ...]:
-    try:
-        entries = json.loads(str(raw or "[]"))
-    except json.JSONDecodeError:
-        return ()
-    return tuple(
-        Coverage(str(e.get("outlet", "")), str(e.get("url") or "") or None, str(e.get("id", "")))
-        for e in entries
-        if isinstance(e, dict)
-    )
-
-
 def _with_copies(article: WindowArticle, copies: list[Coverage]) -> WindowArticle:
     known = {c.article_id for c in article.also_in}
     extra = tuple(c for c in copies if c.article_id not in known)
     return replace(article, also_in=article.also_in + extra) if extra else article
 
 
-def count_undated(store: ChunkStore) -> int:
-    where: Any = {"$and": [{"published_ts": -1}, {"status": STATUS_COMPLETE}]}
-    result = store.articles.get(where=where, include=[])
-    return len(result["ids"])
-
-
 def load_window(store: ChunkStore, window: Window, max_chunks: int = DEFAULT_MAX_CHUNKS) -> WindowContent:
     """The window's complete articles and their first ``max_chunks`` chunks with vectors."""
-    in_window: Any = {"$and": _ts_range(window)}
-    records = store.articles.get(where=in_window, include=["metadatas"])
     articles: list[WindowArticle] = []
     copies_of: dict[str, list[Coverage]] = defaultdict(list)
     copies = pending = 0
-    for rid, meta in zip(records["ids"], records["metadatas"] or [], strict=True):
-        meta = dict(meta or {})
-        status = str(meta.get("status", ""))
-        if status == STATUS_DUPLICATE:
+    for record in store.articles_published(window.start, window.end):
+        if record.status == STATUS_DUPLICATE:
             copies += 1
-            canonical = str(meta.get("duplicate_of") or "")
-            if canonical:
-                copies_of[canonical].append(
-                    Coverage(str(meta.get("outlet", "")), str(meta.get("url") or "") or None, rid)
-                )
+            if record.duplicate_of:
+                copies_of[record.duplicate_of].append(Coverage(record.outlet, record.url, record.id))
             continue
-        if status != STATUS_COMPLETE:
+        if record.status != STATUS_COMPLETE:
             pending += 1
             continue
-        published = str(meta.get("published_at") or "")
-        if not published:
+        if record.published_at is None:
             continue
         articles.append(
             WindowArticle(
-                id=rid,
-                title=str(meta.get("title", "")),
-                outlet=str(meta.get("outlet", "")),
-                url=str(meta.get("url") or "") or None,
-                published_at=datetime.fromisoformat(published),
-                category=str(meta.get("category") or "") or None,
-                also_in=_coverage(meta.get("also_in")),
+                id=record.id,
+                title=record.title,
+                outlet=record.outlet,
+                url=record.url,
+                published_at=record.published_at,
+                category=record.category,
+                also_in=tuple(Coverage(c.outlet, c.url, c.id) for c in record.copies),
             )
         )
     # Copies ingested in the same batch as their canonical article are not always listed
@@ -160,29 +121,20 @@ def load_window(store: ChunkStore, window: Window, max_chunks: int = DEFAULT_MAX
     chunks: list[WindowChunk] = []
     vectors: list[np.ndarray] = []
     if by_id:
-        first_chunks: Any = {"$and": [*_ts_range(window), {"chunk_index": {"$lt": max_chunks}}]}
-        result = store.chunks.get(
-            where=first_chunks,
-            include=["documents", "metadatas", "embeddings"],
-        )
+        stored_chunks, matrix_in = store.first_chunks(window.start, window.end, max_chunks)
         rows = []
-        embeddings = result["embeddings"] if result["embeddings"] is not None else []
-        for cid, doc, meta, vector in zip(
-            result["ids"], result["documents"] or [], result["metadatas"] or [], embeddings, strict=True
-        ):
-            meta = dict(meta or {})
-            article_id = str(meta.get("article_id", ""))
-            if article_id not in by_id:
+        for stored, vector in zip(stored_chunks, matrix_in, strict=True):
+            if stored.article_id not in by_id:
                 continue
             chunk = WindowChunk(
-                id=cid,
-                article_id=article_id,
-                index=_int(meta.get("chunk_index")),
-                text=doc or "",
-                start=_int(meta.get("start")),
-                end=_int(meta.get("end")),
+                id=stored.id,
+                article_id=stored.article_id,
+                index=stored.index,
+                text=stored.text,
+                start=stored.start,
+                end=stored.end,
             )
-            rows.append((by_id[article_id].published_at, article_id, chunk.index, chunk, vector))
+            rows.append((by_id[stored.article_id].published_at, stored.article_id, chunk.index, chunk, vector))
         rows.sort(key=lambda r: (r[0], r[1], r[2]))
         for *_, chunk, vector in rows:
             chunks.append(chunk)
@@ -197,7 +149,7 @@ def load_window(store: ChunkStore, window: Window, max_chunks: int = DEFAULT_MAX
         articles=by_id,
         chunks=chunks,
         vectors=matrix,
-        undated=count_undated(store),
+        undated=store.undated_article_count(),
         copies=copies,
         skipped_pending=pending,
     )
