@@ -456,9 +456,13 @@ def _deadline_transport(backend: httpcore.NetworkBackend, deadline: Deadline) ->
     httpx does not take a network backend, so its pool is replaced by an equal one
     that has ours (tests/hostile/test_fetch.py proves the deadline on real sockets).
     """
-    transport = httpx.HTTPTransport(trust_env=False)
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)  # httpx's own
+    transport = httpx.HTTPTransport(trust_env=False, limits=limits)
     transport._pool = httpcore.ConnectionPool(
         ssl_context=httpx.create_ssl_context(trust_env=False),
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
         network_backend=_DeadlineBackend(backend, deadline),
     )
     return transport
