@@ -48,6 +48,10 @@ BOILERPLATE_MAX_WORDS = 12
 PROMO_MAX_WORDS = 25
 COOKIE_NOTICE_MAX_WORDS = 60
 FALLBACK_TITLE_CHARS = 100
+# Metadata fields (title, outlet, author, category) longer than this are cut with "…";
+# URLs longer than MAX_URL_CHARS, or not http(s), are dropped.
+MAX_INLINE_CHARS = 500
+MAX_URL_CHARS = 4096
 
 BOILERPLATE_LINES = frozenset(
     {
@@ -174,9 +178,10 @@ _COOKIE_NOTICE = re.compile(
 _COPYRIGHT = re.compile(r"^(©|\(c\)|copyright)\s*(©\s*)?\d{4}\b", re.IGNORECASE)
 _EDGE_PUNCT = " \t:|»›>·•*#-–—_"
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_SENTENCE_END = re.compile(r"[.:;,]['\"”’)\]]*$")
+_SENTENCE_END = re.compile(r"[.:;,。．，；：]['\"”’)\]」』]*$")
 _TITLE_SUFFIX = re.compile(r"\s+[|\-–—]\s+[^|\-–—]{1,60}$")
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad"))
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 
 _REF_START = re.compile(r"^\[(\d{1,3})\][.:]?\s+\S")
@@ -203,12 +208,13 @@ class _Extracted:
 
 def clean_article(raw: RawArticle) -> Article:
     """Clean one article; raises SourceError when nothing usable is left."""
+    source = scrub_surrogates(raw.source)
     title = _clean_inline(raw.title)
     outlet = _clean_inline(raw.outlet)
     author = _clean_inline(raw.author)
-    url = _clean_inline(raw.url)
+    url = _article_url(raw.url, source)
     published = parse_datetime(raw.published_at)
-    text = raw.body
+    text = scrub_surrogates(raw.body)
     page_title: str | None = None
     if raw.is_html:
         extracted = _extract_html(raw)
@@ -217,7 +223,7 @@ def clean_article(raw: RawArticle) -> Article:
         title = title or _clean_inline(extracted.title)
         author = author or _clean_inline(extracted.author)
         outlet = outlet or _clean_inline(extracted.sitename)
-        url = url or _http_url(extracted.url)
+        url = url or _article_url(extracted.url, source)
         if published is None:
             published = parse_datetime(extracted.date)
 
@@ -229,24 +235,24 @@ def clean_article(raw: RawArticle) -> Article:
     body = _join_lines(lines)
 
     if raw.is_html and (len(body) < MIN_HTML_CHARS or len(body.split()) < MIN_HTML_WORDS):
-        raise SourceError(raw.source, "no article text found")
+        raise SourceError(source, "no article text found")
     if not body:
-        raise SourceError(raw.source, "empty article")
+        raise SourceError(source, "empty article")
     if not title:
         title = _fallback_title(body)
     if not outlet:
         outlet = _host(url) or "unknown"
     removed = removed_boilerplate + removed_tail + removed_refs + removed_headlines
-    log.debug("cleaned %s: removed %d lines, %d references", raw.source, removed, len(references))
+    log.debug("cleaned %s: removed %d lines, %d references", source, removed, len(references))
     return Article(
-        id=article_id(url, outlet, title, raw.source),
+        id=article_id(url, raw.identity, outlet=outlet, title=title, body=body),
         title=title,
         body=body,
         outlet=outlet,
         url=url,
         published_at=published,
         author=author,
-        source=raw.source,
+        source=source,
         category=_clean_inline(raw.category),
         references=references,
         removed_lines=removed,
@@ -505,11 +511,36 @@ def _fallback_title(body: str) -> str:
     return sentence[:FALLBACK_TITLE_CHARS].rsplit(" ", 1)[0] + "…"
 
 
+def scrub_surrogates(text: str) -> str:
+    """``text`` with lone surrogates (from JSON escapes or undecodable file names) as U+FFFD.
+
+    They cannot be encoded as UTF-8, so Chroma, SQLite and the console all refuse them.
+    """
+    if not _SURROGATE.search(text):
+        return text
+    return _SURROGATE.sub("\ufffd", text)
+
+
 def _clean_inline(value: str | None) -> str | None:
     if value is None:
         return None
-    text = " ".join(unicodedata.normalize("NFC", str(value)).translate(_ZERO_WIDTH).split())
+    text = " ".join(unicodedata.normalize("NFC", scrub_surrogates(str(value))).translate(_ZERO_WIDTH).split())
+    if len(text) > MAX_INLINE_CHARS:
+        text = text[:MAX_INLINE_CHARS].rsplit(" ", 1)[0] + "…"
     return text or None
+
+
+def _article_url(value: str | None, source: str) -> str | None:
+    """An http(s) URL of sensible length, else None (a ``javascript:`` link is not an article's address)."""
+    url = _clean_inline(value) if value and len(value) <= MAX_URL_CHARS else None
+    if url is None:
+        if value:
+            log.warning("%s: ignoring an overlong URL (%d characters)", source, len(value))
+        return None
+    if _http_url(url) is None:
+        log.warning("%s: ignoring URL %r (only http and https)", source, url[:80])
+        return None
+    return url
 
 
 def _optional_str(value: object) -> str | None:
@@ -517,7 +548,11 @@ def _optional_str(value: object) -> str | None:
 
 
 def _http_url(value: str | None) -> str | None:
-    if value and urlsplit(value).scheme in ("http", "https"):
+    try:
+        parts = urlsplit(value) if value else None
+    except ValueError:  # e.g. an unclosed "[" in the host
+        return None
+    if parts is not None and parts.scheme in ("http", "https") and parts.netloc:
         return value
     return None
 
@@ -525,5 +560,8 @@ def _http_url(value: str | None) -> str | None:
 def _host(url: str | None) -> str | None:
     if not url:
         return None
-    host = (urlsplit(url).hostname or "").lower()
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return None
     return host.removeprefix("www.") or None

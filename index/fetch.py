@@ -7,22 +7,33 @@ credentials, and every address the host resolves to must be publicly routable.
 The request is then sent to the checked IP itself (``Host`` header and TLS SNI
 keep the original name), so a DNS answer that changes between the check and
 the connection (DNS rebinding) cannot redirect it elsewhere.
+
+Budgets: one fetch (all redirect hops, the headers and the body) must finish within
+``timeout`` seconds in total; every socket operation is given only the time that is
+left, so a server dripping a byte at a time cannot stretch it. The body may hold at
+most ``max_bytes``, counted after content decoding at every layer of a stacked
+``Content-Encoding`` (see :mod:`index.inflate`).
 """
 
 from __future__ import annotations
 
-import codecs
 import ipaddress
 import logging
 import re
 import socket
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Any
 
+import httpcore
 import httpx
 
 from bot.core.errors import BlockedURLError, SourceError
+from index.decoding import decode_text, sniff_charset
+from index.inflate import ACCEPT_ENCODING, ContentDecodingError, decode_body, parse_content_encoding
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +48,9 @@ ACCEPT = (
 )
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _NUMERIC_LABEL = re.compile(r"^(0[xX][0-9a-fA-F]*|[0-9]+)$")
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
-_XML_ENCODING = re.compile(rb"""^<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)["']""")
+_MARKUP_TYPES = frozenset({"text/html", "application/xhtml+xml", "application/xml", "text/xml"})
+
+__all__ = ["FetchedDocument", "Fetcher", "check_url", "is_public_address", "parse_numeric_host", "sniff_charset"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,26 +159,13 @@ def check_url(url: str) -> httpx.URL:
     return parsed
 
 
-def sniff_charset(data: bytes) -> str | None:
-    """The encoding a document declares for itself: BOM, ``<?xml encoding>`` or ``<meta charset>``."""
-    if data.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    head = data[:2048]
-    match = _XML_ENCODING.match(head.lstrip()) or _META_CHARSET.search(head)
-    if match:
-        name = match.group(1).decode("ascii", "replace")
-        if _codec_known(name):
-            return name
-    return None
-
-
 class Fetcher:
     """Fetches one URL at a time through a single httpx client, refusing non-public targets.
 
-    ``transport`` and ``resolver`` exist for tests (``httpx.MockTransport`` and a
-    fake DNS). Because requests go to the checked IP, a mock transport sees the IP
+    ``transport``, ``resolver`` and ``network_backend`` exist for tests: an
+    ``httpx.MockTransport``, a fake DNS, and a wrapper around the real socket
+    backend (it sees the checked address, so a test can route it to a local
+    server). Because requests go to the checked IP, a mock transport sees the IP
     in ``request.url`` and the original name in the ``Host`` header.
     Environment proxies and ``.netrc`` are ignored (``trust_env=False``) so that
     nothing outside the settings changes where a request goes or what it carries.
@@ -180,17 +179,21 @@ class Fetcher:
         user_agent: str,
         transport: httpx.BaseTransport | None = None,
         resolver: Resolver | None = None,
+        network_backend: httpcore.NetworkBackend | None = None,
     ) -> None:
         self._timeout = timeout
         self._max_bytes = max_bytes
         self._max_redirects = max_redirects
         self._resolver: Resolver = resolver or system_resolver
+        self._deadline = Deadline()
+        if transport is None:
+            transport = _deadline_transport(network_backend or httpcore.SyncBackend(), self._deadline)
         self._client = httpx.Client(
             transport=transport,
             timeout=timeout,
             follow_redirects=False,
             trust_env=False,
-            headers={"User-Agent": user_agent, "Accept": ACCEPT},
+            headers={"User-Agent": user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
         )
 
     def __enter__(self) -> Fetcher:
@@ -209,7 +212,17 @@ class Fetcher:
         self._client.close()
 
     def get(self, url: str) -> FetchedDocument:
-        """GET ``url``, following at most ``max_redirects`` redirects, each one re-checked."""
+        """GET ``url``, following at most ``max_redirects`` redirects, each one re-checked.
+
+        Everything (all hops, headers and body) must be done within ``timeout`` seconds.
+        """
+        self._deadline.start(self._timeout)
+        try:
+            return self._get(url)
+        finally:
+            self._deadline.clear()
+
+    def _get(self, url: str) -> FetchedDocument:
         current = url
         for hop in range(self._max_redirects + 1):
             target = self._check(current, url, hop)
@@ -229,7 +242,7 @@ class Fetcher:
             finally:
                 response.close()
             media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-            text, encoding = _decode(data, response.charset_encoding)
+            text, encoding = _decode(data, response.charset_encoding, media_type, url)
             log.debug("fetched %s (%d bytes, %s)", target.url, len(data), media_type or "no type")
             return FetchedDocument(
                 requested_url=url,
@@ -261,6 +274,8 @@ class Fetcher:
             if not is_public_address(literal):
                 raise BlockedURLError(original, f"{prefix}address {literal} is not publicly routable")
             address = literal
+        elif host.rstrip(".") == "localhost" or host.rstrip(".").endswith(".localhost"):
+            raise BlockedURLError(original, f"{prefix}'{host}' names this machine (RFC 6761)")
         else:
             address = self._resolve(host, port, original, prefix)
         netloc = parsed.netloc.decode("ascii")
@@ -301,44 +316,171 @@ class Fetcher:
         try:
             return self._client.send(request, stream=True)
         except httpx.TimeoutException as exc:
-            raise SourceError(original, f"could not connect: timed out after {self._timeout:g}s") from exc
+            raise SourceError(original, self._timeout_reason(connecting=True)) from exc
         except httpx.HTTPError as exc:
-            raise SourceError(original, f"could not connect: {_one_line(exc)}") from exc
+            raise SourceError(original, _http_error_reason(exc)) from exc
 
     def _read_body(self, response: httpx.Response, original: str) -> bytes:
-        """Read at most ``max_bytes`` (after content decoding), refusing anything bigger."""
+        """Read at most ``max_bytes`` (after content decoding, at every layer), refusing anything bigger."""
         declared = response.headers.get("content-length", "")
         if declared.strip().isdigit() and int(declared) > self._max_bytes:
             raise SourceError(original, f"response too large ({int(declared)} bytes > {self._max_bytes})")
         chunks: list[bytes] = []
         total = 0
         try:
-            for chunk in response.iter_bytes():
-                total += len(chunk)
+            if response.is_stream_consumed:  # built in memory (a MockTransport reply): httpx decoded it already
+                codings, raw = [], iter([response.content])
+            else:
+                codings = parse_content_encoding(response.headers.get("content-encoding"))
+                raw = self._raw_chunks(response, original)
+            for piece in decode_body(raw, codings, self._max_bytes):
+                total += len(piece)
                 if total > self._max_bytes:
                     raise SourceError(original, f"response too large (more than {self._max_bytes} bytes)")
-                chunks.append(chunk)
+                chunks.append(piece)
+        except ContentDecodingError as exc:
+            raise SourceError(original, str(exc)) from None
         except httpx.TimeoutException as exc:
-            raise SourceError(original, f"could not connect: timed out after {self._timeout:g}s") from exc
+            raise SourceError(original, self._timeout_reason()) from exc
         except httpx.HTTPError as exc:
-            raise SourceError(original, f"could not connect: {_one_line(exc)}") from exc
+            raise SourceError(original, _http_error_reason(exc)) from exc
         return b"".join(chunks)
 
+    def _raw_chunks(self, response: httpx.Response, original: str) -> Iterator[bytes]:
+        """The body as sent (still content-encoded), within the byte and time budgets."""
+        total = 0
+        for chunk in response.iter_raw():
+            total += len(chunk)
+            if total > self._max_bytes:
+                raise SourceError(original, f"response too large (more than {self._max_bytes} bytes)")
+            if self._deadline.expired():
+                raise SourceError(original, self._timeout_reason())
+            yield chunk
 
-def _decode(data: bytes, declared: str | None) -> tuple[str, str]:
-    """Decode with the header charset, else the document's own declaration, else UTF-8 (lossy)."""
-    encoding = declared if declared and _codec_known(declared) else sniff_charset(data) or "utf-8"
-    if encoding.lower().replace("_", "-") in ("utf-8", "utf8") and data.startswith(codecs.BOM_UTF8):
-        encoding = "utf-8-sig"
-    return data.decode(encoding, errors="replace"), encoding
+    def _timeout_reason(self, *, connecting: bool = False) -> str:
+        if not self._deadline.expired():
+            if connecting:
+                return f"could not connect: timed out after {self._timeout:g}s"
+            return f"timed out after {self._timeout:g}s waiting for data"
+        stage = "before the response arrived" if connecting else "while reading the response"
+        return f"timed out after {self._timeout:g}s {stage} (the budget for one fetch)"
 
 
-def _codec_known(name: str) -> bool:
-    try:
-        codecs.lookup(name)
-    except LookupError:
-        return False
-    return True
+class Deadline:
+    """The moment the current fetch must be finished by, per thread (a Fetcher may move between threads)."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def start(self, seconds: float) -> None:
+        self._local.at = time.monotonic() + seconds
+
+    def clear(self) -> None:
+        self._local.at = None
+
+    def remaining(self) -> float | None:
+        at: float | None = getattr(self._local, "at", None)
+        return None if at is None else at - time.monotonic()
+
+    def expired(self) -> bool:
+        left = self.remaining()
+        return left is not None and left <= 0
+
+    def bound(self, timeout: float | None, error: type[httpcore.TimeoutException]) -> float | None:
+        """``timeout`` shortened to the time that is left; raises ``error`` when none is."""
+        left = self.remaining()
+        if left is None:
+            return timeout
+        if left <= 0:
+            raise error("the fetch's overall deadline has passed")
+        return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose every operation ends by the fetch's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream, deadline: Deadline) -> None:
+        self._inner = inner
+        self._deadline = deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, self._deadline.bound(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._deadline.bound(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        bounded = self._deadline.bound(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, bounded), self._deadline)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """Opens TCP connections whose streams honour the fetch's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkBackend, deadline: Deadline) -> None:
+        self._inner = inner
+        self._deadline = deadline
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        bounded = self._deadline.bound(timeout, httpcore.ConnectTimeout)
+        stream = self._inner.connect_tcp(host, port, bounded, local_address, socket_options)
+        return _DeadlineStream(stream, self._deadline)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("unix sockets are not used")
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def _deadline_transport(backend: httpcore.NetworkBackend, deadline: Deadline) -> httpx.HTTPTransport:
+    """httpx's own transport, on a connection pool whose sockets honour ``deadline``.
+
+    httpx does not take a network backend, so its pool is replaced by an equal one
+    that has ours (tests/hostile/test_fetch.py proves the deadline on real sockets).
+    """
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)  # httpx's own
+    transport = httpx.HTTPTransport(trust_env=False, limits=limits)
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(trust_env=False),
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=_DeadlineBackend(backend, deadline),
+    )
+    return transport
+
+
+def _decode(data: bytes, declared: str | None, media_type: str, url: str) -> tuple[str, str]:
+    """Text of a body: the shared decoder for textual types, lossy UTF-8 for others (refused later by type)."""
+    textual = not media_type or media_type.startswith("text/") or media_type.endswith(("xml", "json"))
+    if not textual:
+        return data.decode("utf-8", errors="replace"), "utf-8"
+    decoded = decode_text(data, url, declared=declared, markup=media_type in _MARKUP_TYPES or not media_type)
+    return decoded.text, decoded.encoding
+
+
+def _http_error_reason(exc: httpx.HTTPError) -> str:
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.DecodingError):
+        return f"bad HTTP response: {_one_line(exc)}"
+    return f"could not connect: {_one_line(exc)}"
 
 
 def _one_line(exc: BaseException) -> str:

@@ -1,7 +1,10 @@
 """Turn source strings (files, folders, URLs, feeds) into RawArticle items.
 
 Problems with one source are yielded as SourceError values, never raised, so a
-batch of a thousand files survives one bad file; only bugs propagate.
+batch of a thousand files survives one bad file. That holds for unexpected
+exceptions too (a parser's RecursionError, a library bug): each file, record,
+feed entry and URL is isolated, its failure becomes its own one-line error
+(the traceback is logged at debug level) and the rest of the batch goes on.
 
 A source string is one of:
 
@@ -17,10 +20,10 @@ A source string is one of:
 from __future__ import annotations
 
 import io
-import json
 import logging
 import os
 import re
+import reprlib
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -32,7 +35,9 @@ import yaml
 
 from bot.core.clock import parse_datetime
 from bot.core.errors import SourceError
-from index.fetch import FetchedDocument, Fetcher, check_url, sniff_charset
+from index import jsonsafe
+from index.decoding import decode_text
+from index.fetch import FetchedDocument, Fetcher, check_url
 from index.models import RawArticle
 
 log = logging.getLogger(__name__)
@@ -54,6 +59,9 @@ COLLECTION_SIZE_FACTOR = 10
 # the summary has at least this many words; shorter teasers are not articles.
 MIN_SUMMARY_WORDS = 40
 
+# A list-valued field (``authors``) contributes at most this many entries.
+MAX_LIST_ITEMS = 50
+
 BODY_KEYS = ("body", "content", "text")
 OUTLET_KEYS = ("outlet", "source", "publisher")
 URL_KEYS = ("url", "link")
@@ -69,7 +77,7 @@ _URL_LIKE_SCHEMES = frozenset({"data", "javascript", "vbscript", "mailto", "abou
 _FEED_START = re.compile(r"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(rss|feed|rdf:RDF)\b", re.DOTALL)
 _HTML_START = re.compile(r"^\s*(<!doctype html|<html\b|<head\b|<body\b)", re.IGNORECASE)
 _MD_HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$")
-_BAD_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def load_sources(sources: Iterable[str], fetcher: Fetcher | None, max_bytes: int) -> Iterator[RawArticle | SourceError]:
@@ -78,16 +86,47 @@ def load_sources(sources: Iterable[str], fetcher: Fetcher | None, max_bytes: int
     ``fetcher`` is None to refuse URLs (offline ingest); ``max_bytes`` limits each file.
     """
     for source in sources:
-        yield from _guarded(_load_source(source, fetcher, max_bytes))
+        yield from _guarded(_load_source(source, fetcher, max_bytes), display_name(str(source)))
 
 
-def _guarded(items: Iterator[RawArticle | SourceError]) -> Iterator[RawArticle | SourceError]:
-    """Turn a SourceError raised mid-source into a yielded value, ending only that source."""
+def display_name(text: str) -> str:
+    """``text`` safe to print, log and store on one line.
+
+    Bytes that are not UTF-8 (file names) become ``\\xNN``, control characters
+    (a newline or an ESC in a file name) ``\\n``/``\\x1b``; the file itself is
+    still opened by its real name.
+    """
+    try:
+        cleaned = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # lone surrogates that are not escaped bytes
+        cleaned = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    if _CONTROL.search(cleaned):
+        cleaned = _CONTROL.sub(lambda match: repr(match.group())[1:-1], cleaned)
+    return cleaned
+
+
+def unexpected_error(source: str, exc: Exception) -> SourceError:
+    """A one-line error for an exception that is not a SourceError; the traceback goes to the debug log."""
+    log.debug("unexpected error while loading %s", source, exc_info=exc)
+    if isinstance(exc, RecursionError):
+        return SourceError(source, "nested too deeply to read")
+    if isinstance(exc, MemoryError):
+        return SourceError(source, "too large to read into memory")
+    detail = " ".join(str(exc).split())[:160]
+    return SourceError(source, f"could not be read ({type(exc).__name__}{': ' + detail if detail else ''})")
+
+
+def _guarded(items: Iterator[RawArticle | SourceError], source: str) -> Iterator[RawArticle | SourceError]:
+    """Turn any exception raised mid-source into a yielded error, ending only that source."""
     try:
         yield from items
     except SourceError as exc:
         log.info("skipped %s", exc)
         yield exc
+    except Exception as exc:  # one bad item must not lose the batch
+        error = unexpected_error(source, exc)
+        log.info("skipped %s", error)
+        yield error
 
 
 def _load_source(source: str, fetcher: Fetcher | None, max_bytes: int) -> Iterator[RawArticle | SourceError]:
@@ -100,20 +139,22 @@ def _load_source(source: str, fetcher: Fetcher | None, max_bytes: int) -> Iterat
         text = text[5:].strip()
         if text.startswith("//"):
             text = "http:" + text
+    if "\x00" in text:
+        raise SourceError(display_name(text), "invalid path (contains a NUL byte)")
     if _looks_like_url(text):
-        yield from _load_url(text, fetcher, explicit_feed)
+        yield from _load_url(display_name(text), fetcher, explicit_feed)
         return
     path = Path(text).expanduser().absolute()
     try:
         is_dir = path.is_dir()
-    except OSError as exc:
-        raise SourceError(str(path), _os_reason(exc)) from exc
+    except (OSError, ValueError) as exc:
+        raise SourceError(display_name(str(path)), _os_reason(exc)) from exc
     if is_dir and not explicit_feed:
         for item in _walk(path):
             if isinstance(item, SourceError):
                 yield item
             else:
-                yield from _guarded(_load_file(item, fetcher, max_bytes, as_feed=False))
+                yield from _guarded(_load_file(item, fetcher, max_bytes, as_feed=False), display_name(str(item)))
         return
     yield from _load_file(path, fetcher, max_bytes, as_feed=explicit_feed)
 
@@ -134,7 +175,7 @@ def _walk(folder: Path) -> Iterator[Path | SourceError]:
     try:
         entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
     except OSError as exc:
-        yield SourceError(str(folder), _os_reason(exc))
+        yield SourceError(display_name(str(folder)), _os_reason(exc))
         return
     for entry in entries:
         if entry.name.startswith("."):
@@ -147,7 +188,7 @@ def _walk(folder: Path) -> Iterator[Path | SourceError]:
             if not entry.is_file():
                 continue
         except OSError as exc:
-            yield SourceError(str(path), _os_reason(exc))
+            yield SourceError(display_name(str(path)), _os_reason(exc))
             continue
         if path.suffix.lower() in SUPPORTED_EXTENSIONS:
             yield path
@@ -158,31 +199,36 @@ def _walk(folder: Path) -> Iterator[Path | SourceError]:
 def _load_file(
     path: Path, fetcher: Fetcher | None, max_bytes: int, *, as_feed: bool
 ) -> Iterator[RawArticle | SourceError]:
-    source = str(path)
+    source = display_name(str(path))
     suffix = path.suffix.lower()
     if not path.exists():
         raise SourceError(source, "file not found")
     if as_feed or suffix in FEED_EXTENSIONS:
-        data = _read_bytes(path, max_bytes)
-        yield from _feed_entries(data, source, fetcher)
+        text = decode_text(_read_bytes(path, source, max_bytes), source, markup=True).text
+        yield from _feed_entries(text, source, fetcher)
     elif suffix in TEXT_EXTENSIONS | MARKDOWN_EXTENSIONS:
-        text = _decode_text(_read_bytes(path, max_bytes), source)
+        text = decode_text(_read_bytes(path, source, max_bytes), source).text
         yield _text_article(text, source, markdown=suffix in MARKDOWN_EXTENSIONS)
     elif suffix in HTML_EXTENSIONS:
-        yield RawArticle(body=_decode_html(_read_bytes(path, max_bytes), source), source=source, is_html=True)
+        text = decode_text(_read_bytes(path, source, max_bytes), source, markup=True).text
+        yield RawArticle(body=text, source=source, is_html=True, identity=_file_identity(source))
     elif suffix in JSON_EXTENSIONS:
-        text = _decode_text(_read_bytes(path, max_bytes * COLLECTION_SIZE_FACTOR), source)
+        text = decode_text(_read_bytes(path, source, max_bytes * COLLECTION_SIZE_FACTOR), source).text
         yield from _json_records(text, source, max_bytes)
     elif suffix in JSONL_EXTENSIONS:
-        text = _decode_text(_read_bytes(path, max_bytes * COLLECTION_SIZE_FACTOR), source)
+        text = decode_text(_read_bytes(path, source, max_bytes * COLLECTION_SIZE_FACTOR), source).text
         yield from _jsonl_records(text, source, max_bytes)
     else:
         raise SourceError(source, f"unsupported file type '{suffix or '(none)'}'")
 
 
-def _read_bytes(path: Path, limit: int) -> bytes:
+def _file_identity(source: str) -> str:
+    """What names a one-article file that has no URL: its path (an edited file is an update)."""
+    return "file:" + source
+
+
+def _read_bytes(path: Path, source: str, limit: int) -> bytes:
     """The file's bytes, refusing missing, special, empty and oversized files."""
-    source = str(path)
     try:
         if not path.exists():
             raise SourceError(source, "file not found")
@@ -202,36 +248,9 @@ def _read_bytes(path: Path, limit: int) -> bytes:
     return data
 
 
-def _decode_text(data: bytes, source: str) -> str:
-    """UTF-8 (with or without BOM); Windows-1252 only when it yields clean text."""
-    if b"\x00" in data:
-        raise SourceError(source, "binary file (contains NUL bytes), not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError:
-        raise SourceError(source, "not UTF-8 text") from None
-    if _BAD_CONTROLS.search(text):
-        raise SourceError(source, "not UTF-8 text")
-    log.info("%s is not UTF-8; read it as Windows-1252", source)
-    return text
-
-
-def _decode_html(data: bytes, source: str) -> str:
-    """HTML may declare its own charset; honour it before the plain-text rules."""
-    declared = sniff_charset(data)
-    if declared and b"\x00" not in data:
-        try:
-            return data.decode(declared)
-        except (UnicodeDecodeError, LookupError):
-            log.debug("%s declares %s but does not decode with it", source, declared)
-    return _decode_text(data, source)
-
-
-def _os_reason(exc: OSError) -> str:
+def _os_reason(exc: OSError | ValueError) -> str:
+    if isinstance(exc, ValueError):  # e.g. a NUL in the path
+        return f"invalid path ({' '.join(str(exc).split())[:80]})"
     if isinstance(exc, FileNotFoundError):
         return "file not found"
     if isinstance(exc, PermissionError):
@@ -254,7 +273,7 @@ def _text_article(text: str, source: str, *, markdown: bool) -> RawArticle:
             body = lines[1] if len(lines) > 1 else ""
     if not body.strip():
         raise SourceError(source, "no article text (only front matter or a heading)")
-    return RawArticle(body=body, source=source, title=title, **fields)
+    return RawArticle(body=body, source=source, title=title, identity=_file_identity(source), **fields)
 
 
 def _split_front_matter(text: str, source: str) -> tuple[dict[str, Any], str]:
@@ -272,6 +291,10 @@ def _split_front_matter(text: str, source: str) -> tuple[dict[str, Any], str]:
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
         raise SourceError(source, f"invalid front matter: {problem}") from exc
+    except RecursionError:
+        raise SourceError(source, "invalid front matter: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer too long to convert
+        raise SourceError(source, f"invalid front matter: {' '.join(str(exc).split())[:120]}") from None
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
@@ -284,9 +307,9 @@ def _split_front_matter(text: str, source: str) -> tuple[dict[str, Any], str]:
 
 def _json_records(text: str, source: str, max_bytes: int) -> Iterator[RawArticle | SourceError]:
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SourceError(source, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+        data = jsonsafe.loads(text, max_depth=None)  # each record's depth is checked on its own
+    except jsonsafe.JSONRefused as exc:
+        raise SourceError(source, str(exc)) from None
     if isinstance(data, dict) and isinstance(data.get("articles"), list):
         data = data["articles"]
     if not isinstance(data, list):
@@ -294,10 +317,7 @@ def _json_records(text: str, source: str, max_bytes: int) -> Iterator[RawArticle
     if not data:
         raise SourceError(source, "no records")
     for index, record in enumerate(data):
-        try:
-            yield _record_article(record, f"{source}#{index}", max_bytes)
-        except SourceError as exc:
-            yield exc
+        yield _isolated_record(record, f"{source}#{index}", max_bytes)
 
 
 def _jsonl_records(text: str, source: str, max_bytes: int) -> Iterator[RawArticle | SourceError]:
@@ -307,24 +327,35 @@ def _jsonl_records(text: str, source: str, max_bytes: int) -> Iterator[RawArticl
             continue
         record_source = f"{source}#{index}"
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield SourceError(record_source, f"invalid JSON on line {index + 1}: {exc.msg}")
+            record = jsonsafe.loads(line)
+        except jsonsafe.JSONRefused as exc:
+            yield SourceError(record_source, f"line {index + 1}: {exc}")
             continue
-        try:
-            yield _record_article(record, record_source, max_bytes)
-        except SourceError as exc:
-            yield exc
+        yield _isolated_record(record, record_source, max_bytes)
+
+
+def _isolated_record(record: object, source: str, max_bytes: int) -> RawArticle | SourceError:
+    """One record as an article, or as its own error whatever goes wrong."""
+    try:
+        return _record_article(record, source, max_bytes)
+    except SourceError as exc:
+        return exc
+    except Exception as exc:  # one bad record must not lose the rest of the file
+        return unexpected_error(source, exc)
 
 
 def _record_article(record: object, source: str, max_bytes: int) -> RawArticle:
     if not isinstance(record, dict):
         raise SourceError(source, "record is not a JSON object")
+    try:
+        jsonsafe.check_depth(record)
+    except jsonsafe.JSONRefused as exc:
+        raise SourceError(source, f"record {exc}") from None
     lowered = {str(key).lower(): value for key, value in record.items()}
     body = next((lowered[key] for key in BODY_KEYS if isinstance(lowered.get(key), str)), "")
     if not body.strip():
         raise SourceError(source, "record has no body ('body', 'content' or 'text')")
-    if len(body.encode("utf-8")) > max_bytes:
+    if len(body.encode("utf-8", "surrogatepass")) > max_bytes:
         raise SourceError(source, f"record body too large (> {max_bytes} bytes)")
     fields = _record_fields(lowered, source)
     return RawArticle(body=body, source=source, **fields)
@@ -335,7 +366,7 @@ def _record_fields(record: Mapping[str, Any], source: str) -> dict[str, Any]:
     raw_date = _first(record, DATE_KEYS)
     published = parse_datetime(raw_date)
     if raw_date not in (None, "") and published is None:
-        log.warning("%s: ignoring unreadable date %r", source, raw_date)
+        log.warning("%s: ignoring unreadable date %s", source, reprlib.repr(raw_date))
     return {
         "title": _text_value(record.get("title")),
         "outlet": _text_value(_first(record, OUTLET_KEYS)),
@@ -351,14 +382,22 @@ def _first(record: Mapping[str, Any], keys: Iterable[str]) -> Any:
 
 
 def _text_value(value: object) -> str | None:
+    """A scalar as one line, or a list of scalars joined (``authors``); anything nested is ignored."""
+    if isinstance(value, list):
+        parts = [_scalar_text(item) for item in value[:MAX_LIST_ITEMS]]
+        return ", ".join(part for part in parts if part) or None
+    return _scalar_text(value)
+
+
+def _scalar_text(value: object) -> str | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, str | int | float):
-        text = " ".join(str(value).split())
+        try:
+            text = " ".join(str(value).split())
+        except ValueError:  # an int too long for str()
+            return None
         return text or None
-    if isinstance(value, list):
-        parts = [_text_value(item) for item in value]
-        return ", ".join(part for part in parts if part) or None
     return None
 
 
@@ -431,9 +470,9 @@ def _feed_failure(parsed: Any) -> str:
     return "feed has no entries" if not parsed.entries else "feed entries have no links or text"
 
 
-def _feed_entries(data: bytes, source: str, fetcher: Fetcher | None) -> Iterator[RawArticle | SourceError]:
-    """Entries of a local feed file; feedparser detects the file's own encoding."""
-    parsed = _parse_feed(data, None)
+def _feed_entries(text: str, source: str, fetcher: Fetcher | None) -> Iterator[RawArticle | SourceError]:
+    """Entries of a local feed file, decoded by the shared decoder (its own declaration honoured)."""
+    parsed = _parse_feed(text.encode("utf-8"), {"content-type": "application/xml; charset=utf-8"})
     if not _usable_entries(parsed):
         raise SourceError(source, _feed_failure(parsed))
     yield from _feed_entries_parsed(parsed, source, fetcher, base_url=None)
@@ -442,43 +481,49 @@ def _feed_entries(data: bytes, source: str, fetcher: Fetcher | None) -> Iterator
 def _feed_entries_parsed(
     parsed: Any, source: str, fetcher: Fetcher | None, *, base_url: str | None
 ) -> Iterator[RawArticle | SourceError]:
-    """Each entry's linked page, or its summary when the page cannot be had."""
+    """Each entry's linked page, or its summary when the page cannot be had; one entry's failure is its own."""
     if parsed.get("bozo"):
         log.info("%s: feed has problems but entries were read: %s", source, parsed.get("bozo_exception"))
     feed_title = _text_value(parsed.feed.get("title"))
     for index, entry in enumerate(parsed.entries):
         entry_source = f"{source}#{index}"
-        title = _text_value(entry.get("title"))
-        author = _text_value(entry.get("author"))
-        published = entry.get("published_parsed") or entry.get("updated_parsed") or entry.get("published")
-        link = _text_value(entry.get("link"))
-        if link and base_url:
-            link = urljoin(base_url, link)
-        if link and fetcher is not None:
-            try:
-                document = fetcher.get(link)
-                yield _fetched_article(document, link, title=title, published=published, author=author)
-                continue
-            except SourceError as exc:
-                yield exc
-        summary = _entry_summary(entry)
-        words = len(summary.split())
-        if words >= MIN_SUMMARY_WORDS:
-            log.info("%s: using the feed summary (%d words)", entry_source, words)
-            yield RawArticle(
-                body=summary,
-                source=f"{entry_source}:summary",
-                title=title,
-                outlet=feed_title,
-                url=link,
-                published_at=parse_datetime(published),
-                author=author,
-            )
-        elif not link or fetcher is None:
-            why = "no link" if not link else "fetching is disabled"
-            yield SourceError(entry_source, f"{why} and the summary is too short ({words} words)")
-        else:
-            log.info("%s: summary too short to stand in for the page (%d words)", entry_source, words)
+        yield from _guarded(_feed_entry(entry, entry_source, feed_title, fetcher, base_url), entry_source)
+
+
+def _feed_entry(
+    entry: Any, entry_source: str, feed_title: str | None, fetcher: Fetcher | None, base_url: str | None
+) -> Iterator[RawArticle | SourceError]:
+    title = _text_value(entry.get("title"))
+    author = _text_value(entry.get("author"))
+    published = entry.get("published_parsed") or entry.get("updated_parsed") or entry.get("published")
+    link = _text_value(entry.get("link"))
+    if link and base_url:
+        link = urljoin(base_url, link)
+    if link and fetcher is not None:
+        try:
+            document = fetcher.get(link)
+            yield _fetched_article(document, link, title=title, published=published, author=author)
+            return
+        except SourceError as exc:
+            yield exc
+    summary = _entry_summary(entry)
+    words = len(summary.split())
+    if words >= MIN_SUMMARY_WORDS:
+        log.info("%s: using the feed summary (%d words)", entry_source, words)
+        yield RawArticle(
+            body=summary,
+            source=f"{entry_source}:summary",
+            title=title,
+            outlet=feed_title,
+            url=link,
+            published_at=parse_datetime(published),
+            author=author,
+        )
+    elif not link or fetcher is None:
+        why = "no link" if not link else "fetching is disabled"
+        yield SourceError(entry_source, f"{why} and the summary is too short ({words} words)")
+    else:
+        log.info("%s: summary too short to stand in for the page (%d words)", entry_source, words)
 
 
 def _entry_summary(entry: Any) -> str:

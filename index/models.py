@@ -31,7 +31,13 @@ class Reference:
 
 @dataclass(slots=True)
 class RawArticle:
-    """An article as a loader found it, before cleaning."""
+    """An article as a loader found it, before cleaning.
+
+    ``identity`` names the article when it has no URL and the place it came from
+    holds only this article (``file:<path>`` for a text, Markdown or HTML file), so
+    an edited file updates its article; records inside a collection leave it None
+    and are identified by their content (see :func:`article_id`).
+    """
 
     body: str
     source: str
@@ -42,6 +48,7 @@ class RawArticle:
     author: str | None = None
     category: str | None = None
     is_html: bool = False
+    identity: str | None = None
 
 
 @dataclass(slots=True)
@@ -101,12 +108,23 @@ def normalize_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
 
 
-def article_id(url: str | None, outlet: str, title: str, fallback: str) -> str:
-    """Stable id: from the canonical URL when known, else outlet + title, else the source path."""
+def article_id(url: str | None, identity: str | None, *, outlet: str, title: str, body: str) -> str:
+    """Stable id that two different texts cannot share by accident.
+
+    From the canonical URL when known (the same URL is the same article, so a new
+    body is an update); else from the loader's ``identity`` (a file's path, so an
+    edited file is an update); else from the content itself: outlet, title and
+    body, so records without URL that share a title (or a fallback title) stay
+    apart, and only an exact copy maps to the same id.
+    """
     if url:
         key = "url:" + normalize_url(url)
-    elif title:
-        key = f"title:{outlet.strip().lower()}|{' '.join(title.lower().split())}"
+    elif identity:
+        key = "identity:" + identity
     else:
-        key = "source:" + fallback
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+        digest = hashlib.sha256()
+        for part in (outlet.strip().lower(), " ".join(title.lower().split()), body):
+            digest.update(part.encode("utf-8", "surrogatepass"))
+            digest.update(b"\x00")
+        key = "content:" + digest.hexdigest()
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]

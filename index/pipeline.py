@@ -22,7 +22,7 @@ from index.chunking import Chunker
 from index.clean import clean_article
 from index.embeddings import NamedEmbeddings, embed_array
 from index.fetch import Fetcher
-from index.loaders import load_sources
+from index.loaders import display_name, load_sources, unexpected_error
 from index.models import Article, Chunk, RawArticle
 from index.store import STATUS_COMPLETE, STATUS_DUPLICATE, STATUS_PENDING, ChunkStore
 
@@ -121,6 +121,7 @@ class Indexer:
         batch: dict[str, Article] = {}
         changed = False
         for item in items:
+            # --- per-item isolation (issue 13.5): any failure is this item's error line ---
             if isinstance(item, SourceError):
                 emit(ItemResult(item.source, "error", detail=item.reason))
                 continue
@@ -129,7 +130,16 @@ class Indexer:
             except SourceError as exc:
                 emit(ItemResult(exc.source, "error", detail=exc.reason))
                 continue
-            batch[article.id] = article  # the same article twice in a batch: last copy wins
+            except Exception as exc:  # one bad item must not lose the batch
+                error = unexpected_error(display_name(item.source), exc)
+                emit(ItemResult(error.source, "error", detail=error.reason))
+                continue
+            earlier = batch.get(article.id)
+            if earlier is not None:  # the same article (same URL or file) twice in a batch: last copy wins
+                detail = f"same article as {article.source}, which is indexed instead"
+                emit(ItemResult(earlier.source, "duplicate", earlier.title, earlier.outlet, 0, detail))
+            # --- end of per-item isolation ---
+            batch[article.id] = article
             if len(batch) >= self.batch_articles:
                 changed |= self._index_batch(list(batch.values()), report, emit)
                 batch.clear()

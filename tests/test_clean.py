@@ -74,7 +74,7 @@ def test_seed_title_body_and_references(seed_text: str) -> None:
     assert article.removed_lines == 8
     assert article.outlet == "unknown"
     assert article.published_at is None
-    assert article.id == article_id(None, "unknown", SEED_TITLE, "seed/article.txt")
+    assert article.id == article_id(None, None, outlet="unknown", title=SEED_TITLE, body=article.body)
 
 
 def test_seed_with_known_title_and_outlet(seed_text: str) -> None:
@@ -90,7 +90,7 @@ def test_seed_with_known_title_and_outlet(seed_text: str) -> None:
     # With a title known, the first headline line is not the title, but it still is not body text.
     assert REPEATED_HEADLINE not in article.body
     assert article.outlet == "Example Wire"
-    assert article.id == article_id("https://www.example.com/ukraine", "x", "y", "z")
+    assert article.id == article_id("https://www.example.com/ukraine", None, outlet="x", title="y", body="z")
 
 
 # --- boilerplate ---------------------------------------------------------------------------

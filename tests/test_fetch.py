@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from bot.core.errors import BlockedURLError, SourceError
-from index.fetch import Fetcher, is_public_address, parse_numeric_host
+from index.fetch import Fetcher, is_public_address, parse_numeric_host, system_resolver
 
 PUBLIC_IP = "93.184.216.34"
 PUBLIC_IP_2 = "203.0.113.200"  # documentation range: not global, only used where never checked
@@ -362,14 +362,19 @@ def test_decodes_with_meta_charset_when_header_has_none() -> None:
     assert "“quoted” café" in fetcher.get("http://example.com/").text
 
 
-def test_undeclared_bad_bytes_fall_back_to_utf8_with_replacement() -> None:
+def test_undeclared_bad_bytes_in_utf8_are_replaced_and_latin_bytes_read_as_1252() -> None:
+    mostly_utf8 = "Café crème à la française, déjà vu. ".encode() * 3 + b"\xff end"
+    bodies = {"/utf8": mostly_utf8, "/latin": b"ok \xff\xfe end"}
+
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, headers={"content-type": "text/plain"}, content=b"ok \xff\xfe end")
+        return httpx.Response(200, headers={"content-type": "text/plain"}, content=bodies[request.url.path])
 
     fetcher, _, _ = make(handler)
-    doc = fetcher.get("http://example.com/")
+    doc = fetcher.get("http://example.com/utf8")
     assert doc.encoding == "utf-8"
-    assert doc.text == "ok \ufffd\ufffd end"
+    assert doc.text.endswith("déjà vu. \ufffd end")
+    doc = fetcher.get("http://example.com/latin")
+    assert (doc.encoding, doc.text) == ("cp1252", "ok ÿþ end")
 
 
 def test_cookies_are_not_carried_between_requests() -> None:
@@ -383,9 +388,13 @@ def test_cookies_are_not_carried_between_requests() -> None:
 
 
 def test_default_resolver_blocks_localhost_names() -> None:
-    """The real getaddrinfo path: ``localhost`` resolves from /etc/hosts, no network needed."""
+    """The real getaddrinfo path: ``localhost`` resolves from /etc/hosts, no network needed.
+
+    The name is refused before any lookup (RFC 6761); its addresses would be refused too.
+    """
+    assert not any(is_public_address(ipaddress.ip_address(a)) for a in system_resolver("localhost", 9))
     fetcher = Fetcher(timeout=1.0, max_bytes=1000, max_redirects=0, user_agent="t")
-    with fetcher, pytest.raises(BlockedURLError, match="non-public address"):
+    with fetcher, pytest.raises(BlockedURLError, match="names this machine"):
         fetcher.get("http://localhost:9/")
 
 

@@ -241,10 +241,10 @@ def test_undecodable_text_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "junk.txt"
     path.write_bytes(b"abc \x81\x8d\x8f\x90\x9d def")  # undefined in Windows-1252, invalid UTF-8
     (err,) = run([str(path)])
-    assert isinstance(err, SourceError) and err.reason == "not UTF-8 text"
+    assert isinstance(err, SourceError) and err.reason == "not UTF-8 text, and no other encoding reads it as text"
     path.write_bytes(b"abc \xe9\x01\x02 def")  # decodes as 1252 but with control characters
     (err,) = run([str(path)])
-    assert isinstance(err, SourceError) and err.reason == "not UTF-8 text"
+    assert isinstance(err, SourceError) and err.reason == "not UTF-8 text, and no other encoding reads it as text"
 
 
 def test_permission_errors_become_source_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
