@@ -714,7 +714,7 @@ class FakeIndexAdmin:
         self.suggested.append(days)
         return 0
 
-    def ingest(self, sources: Sequence[str]) -> IngestReport:
+    def ingest(self, sources: Sequence[str], on_item: Any = None) -> IngestReport:
         self.ingested.append(list(sources))
         items = [ItemResult(s, "added", title=f"Article from {s}", outlet="Harbour Times", chunks=3) for s in sources]
         return IngestReport(items=items, seconds=0.5, chunks_written=3 * len(items))
@@ -879,6 +879,41 @@ def make_claims(settings: Any) -> Any:
     from bot.claims.service import ClaimsService
 
     return ClaimsService.from_settings(settings, HashEmbedder())
+
+
+@dataclass
+class FakeApp:
+    """What the bot receives (``bot.app.services.FactdeskLike``): fakes where a test wants them,
+    the real claims core and posted-answer records on SQLite otherwise."""
+
+    settings: Any
+    answerer: Any
+    claims: Any = None
+    digests: Any = None
+    admin: Any = None
+    answer_posts: Any = None
+
+    def __post_init__(self) -> None:
+        from bot.answer.posts import AnswerPosts
+
+        if self.claims is None:
+            self.claims = make_claims(self.settings)
+        if self.digests is None:
+            self.digests = FakeDigestService()
+        if self.admin is None:
+            self.admin = FakeIndexAdmin()
+        if self.answer_posts is None:
+            self.answer_posts = AnswerPosts(self.claims.engine)
+
+
+def make_bot(settings: Any, answerer: Any, **parts_and_options: Any) -> FactdeskBot:
+    """A bot on a :class:`FakeApp`; ``claims``/``digests``/``admin``/``answer_posts`` replace its parts,
+    anything else is passed to :class:`FactdeskBot` (``feeds``, ``clock`` ...)."""
+    from bot.discord.bot import FactdeskBot
+
+    names = ("claims", "digests", "admin", "answer_posts")
+    parts = {k: parts_and_options.pop(k) for k in names if k in parts_and_options}
+    return FactdeskBot(FakeApp(settings, answerer, **parts), **parts_and_options)
 
 
 @asynccontextmanager

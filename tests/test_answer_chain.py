@@ -21,12 +21,12 @@ from langchain_core.messages import AIMessage, BaseMessage
 
 from bot.answer.chain import REFUSAL, Answerer
 from bot.answer.models import Answer
-from bot.app.wiring import build_answerer, build_indexer, build_store
 from bot.core.errors import InvalidInputError
 from bot.core.models import Source
 from bot.core.protocols import ClaimMatcherLike
 from bot.core.settings import Settings, load_settings
 from index.embeddings import LocalMiniLMEmbeddings
+from tests.conftest import app_for
 
 STATUS_QUESTION = "Is the Putin–Zelenskyy meeting scheduled?"
 VIRAL_QUESTION = "What did the viral post claim about Geneva?"
@@ -82,7 +82,8 @@ def answerer_for(
     llm: BaseChatModel | None = None,
     claim_matcher: ClaimMatcherLike | None = None,
 ) -> Answerer:
-    answerer = build_answerer(settings, build_store(settings, embeddings), llm=llm, claim_matcher=claim_matcher)
+    answerer = app_for(settings, embeddings, llm).answerer
+    answerer.claim_matcher = claim_matcher
     assert answerer.llm is llm  # no real chat model sneaks in (the tests run without keys)
     return answerer
 
@@ -279,12 +280,11 @@ def test_crafted_article_cannot_close_the_source_fence(
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "2025-04-04-lighthouse-notice.md").write_text(CRAFTED, encoding="utf-8")
-    store = build_store(settings, embeddings)
-    report = build_indexer(settings, store).ingest([str(corpus)], None, settings.max_source_bytes)
-    assert not report.errors, report.errors
-
     llm, recorder = fake_llm("The lighthouse repairs will start in May and cost about 1.2 million pounds [1].")
-    answerer = build_answerer(settings, store, llm=llm)
+    app = app_for(settings, embeddings, llm)
+    report = app.ingest([str(corpus)])
+    assert not report.errors, report.errors
+    answerer = app.answerer
     answer = answerer.ask("When will the Port Ellery lighthouse repairs start?")
 
     crafted = source_by_url(answer, "https://fence-gazette.test/2025/04/04/lighthouse-repairs-notice")

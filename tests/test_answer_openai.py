@@ -17,10 +17,10 @@ from openai._base_client import BaseClient
 
 from bot.answer.chain import Answerer
 from bot.answer.models import Answer
-from bot.app.wiring import build_answerer, build_store
 from bot.core.llm import make_chat_model
 from bot.core.settings import Settings, load_settings
 from index.embeddings import LocalMiniLMEmbeddings
+from tests.conftest import app_for
 
 BASE_URL = "http://fake-openai.local/v1"
 QUESTION = "Is the Putin–Zelenskyy meeting scheduled?"
@@ -151,7 +151,7 @@ def answerer_with(
         http_async_client=httpx.AsyncClient(transport=transport),
     )
     assert llm is not None
-    return build_answerer(settings, build_store(settings, embeddings), llm=llm)
+    return app_for(settings, embeddings, llm).answerer
 
 
 def test_settings_without_a_key_give_no_chat_model(sample_settings: Settings) -> None:

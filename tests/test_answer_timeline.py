@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.app.wiring import build_answerer, build_store
 from bot.core.settings import Settings
 from index.embeddings import LocalMiniLMEmbeddings
+from tests.conftest import app_for
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,8 @@ class FakeTimelines:
 
 def test_latest_question_gets_the_timeline(sample_settings: Settings, embeddings: LocalMiniLMEmbeddings) -> None:
     timelines = FakeTimelines()
-    answerer = build_answerer(sample_settings, build_store(sample_settings, embeddings), timelines=timelines)
+    answerer = app_for(sample_settings, embeddings).answerer
+    answerer.timelines = timelines
     answer = answerer.ask("What's the latest on the Putin–Zelenskyy meeting?")
     assert answer.timeline.endswith("2025-04-05: no date")
     assert "Story so far" in answer.render() and answer.to_dict()["timeline"] == answer.timeline
@@ -47,7 +48,7 @@ def test_latest_question_gets_the_timeline(sample_settings: Settings, embeddings
 
 
 def test_named_outlet_is_quoted(sample_settings: Settings, embeddings: LocalMiniLMEmbeddings) -> None:
-    answerer = build_answerer(sample_settings, build_store(sample_settings, embeddings))
+    answerer = app_for(sample_settings, embeddings).answerer
     answer = answerer.ask("What did Northline Wire report about Geneva?")
     cited = [s for s in answer.sources if s.number in answer.cited_numbers()]
     assert cited and all("Northline Wire" in (s.outlet, *s.also_in) for s in cited), answer.render()

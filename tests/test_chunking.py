@@ -7,7 +7,7 @@ import pytest
 
 from index.chunking import Chunker, sentence_spans
 from index.tokens import count_tokens
-from tests.conftest import MULTIHOP_CORPUS, SEED_ARTICLE
+from tests.conftest import MULTIHOP_CORPUS, SEED_ARTICLE, needs_multihop
 
 
 def test_sentences_respect_abbreviations_and_citations() -> None:
@@ -73,6 +73,7 @@ def test_overlap_must_be_smaller_than_chunk() -> None:
         Chunker(32, 32)
 
 
+@needs_multihop
 def test_real_news_chunks_stay_within_256_tokens() -> None:
     records = json.loads(MULTIHOP_CORPUS.read_text())[:40]
     chunker = Chunker(256, 32)

@@ -19,8 +19,9 @@ from bot.claims.matching import (
 from bot.claims.service import Actor, ClaimsService
 from bot.core.text.words import Analyzer
 from index.embeddings import LocalMiniLMEmbeddings
+from tests.conftest import TEST_DATA
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = TEST_DATA
 MOD = Actor(id="1", name="mod")
 
 TROOPS = "Trump rules out sending American troops to Ukraine as part of security guarantees."

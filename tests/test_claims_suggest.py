@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from bot.app.wiring import build_claims, build_store
 from bot.claims.suggest import suggest_flags
 from bot.core.prompts import PromptLibrary
 from bot.core.settings import REPO_PROMPTS_DIR, Settings
 from bot.verify.contradictions import ContradictionKind, Statement
 from bot.verify.llm_contradictions import LLMContradictionFinder
 from index.embeddings import LocalMiniLMEmbeddings
+from tests.conftest import app_for
 
 SINCE = datetime(2025, 3, 1, tzinfo=UTC)
 
@@ -20,8 +20,8 @@ SINCE = datetime(2025, 3, 1, tzinfo=UTC)
 def test_rules_suggest_the_geneva_report_against_its_denial(
     sample_settings: Settings, embeddings: LocalMiniLMEmbeddings
 ) -> None:
-    store = build_store(sample_settings, embeddings)
-    service = build_claims(sample_settings, embeddings)
+    app = app_for(sample_settings, embeddings)
+    store, service = app.store, app.claims
     found = suggest_flags(store, service, SINCE)
     assert found, "the sample corpus has a report and its denial"
     pairs = [(s.text_a, s.text_b or "") for s in found]

@@ -11,9 +11,9 @@ import pytest
 from bot.core.errors import SourceError
 from index.clean import clean_article, normalize_text, parse_datetime, parse_references
 from index.models import RawArticle, article_id
+from tests.conftest import SEED_ARTICLE
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SEED = SHARED / "seed" / "article.txt"
+SEED = SEED_ARTICLE
 SEED_TITLE = (
     "U.S. President Trump rules out deployment of American troops in Ukraine as a component of security guarantees"
 )

@@ -10,13 +10,14 @@ import pytest
 
 from bot.core.text.sentences import sentences_of
 from bot.verify.contradictions import (
+from tests.conftest import SEED_ARTICLE
     ContradictionKind,
     Statement,
     detect_contradictions,
     statements_from_text,
 )
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "article.txt"
+SEED = SEED_ARTICLE
 
 
 def kinds(statements: list[Statement]) -> list[ContradictionKind]:

@@ -16,20 +16,19 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 
-from bot.app.wiring import build_digest_service, build_indexer, build_store
+from bot.app import Factdesk
 from bot.core.errors import InvalidInputError, NotFoundError
-from bot.core.settings import Settings, load_settings
+from bot.core.settings import load_settings
 from bot.digest.clustering import StoryClusterer, main_story_of
 from bot.digest.content import load_window
-from bot.digest.db import DigestDatabase
 from bot.digest.models import Digest
 from bot.digest.service import DigestOptions, DigestService
 from bot.digest.window import Window, day_window
 from index.embeddings import LocalMiniLMEmbeddings
 from index.store import ChunkStore
-from tests.conftest import SEED_ARTICLE
+from tests.conftest import TEST_DATA, SEED_ARTICLE, app_for
 
-CORPUS = Path(__file__).resolve().parent / "data" / "digest" / "corpus"
+CORPUS = TEST_DATA / "digest" / "corpus"
 SEED_TITLE = (
     "U.S. President Trump rules out deployment of American troops in Ukraine as a component of security guarantees"
 )
@@ -54,9 +53,8 @@ def digest_index(tmp_path_factory: pytest.TempPathFactory, embeddings: LocalMini
         seed = tmp_path_factory.mktemp("seed") / "seed.jsonl"
         seed.write_text(json.dumps(record) + "\n", encoding="utf-8")
         sources.append(str(seed))
-    settings = load_settings(None, data_dir=data_dir)
-    store = build_store(settings, embeddings)
-    report = build_indexer(settings, store).ingest(sources, None, settings.max_source_bytes)
+    with app_for(load_settings(None, data_dir=data_dir), embeddings) as app:
+        report = app.ingest(sources)
     assert not report.errors, report.errors
     assert report.count("duplicate") == 1  # the Kell Bridge wire copy
     return data_dir
@@ -64,13 +62,18 @@ def digest_index(tmp_path_factory: pytest.TempPathFactory, embeddings: LocalMini
 
 @pytest.fixture
 def store(digest_index: Path, embeddings: LocalMiniLMEmbeddings) -> ChunkStore:
-    return build_store(load_settings(None, data_dir=digest_index), embeddings)
+    return app_for(load_settings(None, data_dir=digest_index), embeddings).store
+
+
+def history_app(digest_index: Path, embeddings: LocalMiniLMEmbeddings, tmp_path: Path, llm: Any = None) -> Factdesk:
+    """The application on the shared digest index, with a digest history of this test's own."""
+    settings = load_settings(None, data_dir=digest_index, database_url=f"sqlite:///{tmp_path / 'factdesk.sqlite3'}")
+    return app_for(settings, embeddings, llm)
 
 
 @pytest.fixture
-def service(store: ChunkStore, tmp_path: Path) -> DigestService:
-    settings = load_settings(None, data_dir=tmp_path / "history")
-    svc = build_digest_service(settings, store)
+def service(digest_index: Path, embeddings: LocalMiniLMEmbeddings, tmp_path: Path) -> DigestService:
+    svc = history_app(digest_index, embeddings, tmp_path / "history").digests
     svc.clock = lambda: FROZEN
     return svc
 
@@ -264,10 +267,10 @@ class _FakeMatcher:
         return [_Match(claim, i, self.needle) for i, p in enumerate(passages) if self.needle in p]
 
 
-def test_disputed_claim_is_marked(store: ChunkStore, tmp_path: Path) -> None:
-    settings = load_settings(None, data_dir=tmp_path)
+def test_disputed_claim_is_marked(digest_index: Path, embeddings: LocalMiniLMEmbeddings, tmp_path: Path) -> None:
     matcher = _FakeMatcher("all 50 hostages")
-    service = build_digest_service(settings, store, claim_matcher=matcher)
+    service = history_app(digest_index, embeddings, tmp_path).digests
+    service.claim_matcher = matcher  # type: ignore[assignment]
     service.clock = lambda: FROZEN
     digest = service.get_or_create(day_window(DAY2))
     gaza = next(s for s in digest.stories if "Gaza" in s.headline)
@@ -288,20 +291,24 @@ class _BrokenChatModel(FakeListChatModel):
         raise TimeoutError("the model timed out")
 
 
-def _llm_service(store: ChunkStore, tmp_path: Path, model: FakeListChatModel) -> DigestService:
-    settings = load_settings(None, data_dir=tmp_path)
-    service = build_digest_service(settings, store, chat_model=model, options=DigestOptions(max_stories=1))
+def _llm_service(
+    digest_index: Path, embeddings: LocalMiniLMEmbeddings, tmp_path: Path, model: FakeListChatModel
+) -> DigestService:
+    service = history_app(digest_index, embeddings, tmp_path, model).digests
+    service.options = DigestOptions(max_stories=1)
     service.clock = lambda: FROZEN
     return service
 
 
-def test_llm_summary_is_verified_and_records_the_prompt(store: ChunkStore, tmp_path: Path) -> None:
+def test_llm_summary_is_verified_and_records_the_prompt(
+    digest_index: Path, embeddings: LocalMiniLMEmbeddings, tmp_path: Path
+) -> None:
     answer = (
         "Repairs to Brackwater's Kell Bridge will take at least six weeks, county engineers said [1]. "
         "The mayor resigned over the bridge and fled to Spain [1]. "
         "The council said it would consider a rates holiday for the worst-affected shops [1][9]."
     )
-    service = _llm_service(store, tmp_path, FakeListChatModel(responses=[answer]))
+    service = _llm_service(digest_index, embeddings, tmp_path, FakeListChatModel(responses=[answer]))
     digest = service.get_or_create(day_window(DAY2), topic="Kell Bridge")
     assert digest.engine == "llm" and digest.prompt_name == "digest" and len(digest.prompt_hash) == 12
     story = digest.stories[0]
@@ -312,8 +319,10 @@ def test_llm_summary_is_verified_and_records_the_prompt(store: ChunkStore, tmp_p
     assert "prompt digest@" in digest.to_markdown()
 
 
-def test_llm_error_falls_back_to_extractive_with_a_note(store: ChunkStore, tmp_path: Path) -> None:
-    service = _llm_service(store, tmp_path, _BrokenChatModel(responses=["unused"]))
+def test_llm_error_falls_back_to_extractive_with_a_note(
+    digest_index: Path, embeddings: LocalMiniLMEmbeddings, tmp_path: Path
+) -> None:
+    service = _llm_service(digest_index, embeddings, tmp_path, _BrokenChatModel(responses=["unused"]))
     digest = service.get_or_create(day_window(DAY2), topic="Kell Bridge")
     assert digest.stories and digest.stories[0].engine == "extractive"
     assert any("language model failed" in n for n in digest.notes)
@@ -321,19 +330,18 @@ def test_llm_error_falls_back_to_extractive_with_a_note(store: ChunkStore, tmp_p
 
 
 # ---------------------------------------------------------------- posting guard
-def test_posting_guard_survives_a_restart(store: ChunkStore, tmp_path: Path) -> None:
-    settings: Settings = load_settings(None, data_dir=tmp_path)
+def test_posting_guard_survives_a_restart(
+    digest_index: Path, embeddings: LocalMiniLMEmbeddings, tmp_path: Path
+) -> None:
     window = day_window(DAY2)
-    first = build_digest_service(settings, store)
+    first = history_app(digest_index, embeddings, tmp_path).digests
     assert not first.was_posted(window)
     assert first.mark_posted(window, channel_id=123, message_id=456)
     assert not first.mark_posted(window, channel_id=123, message_id=789)  # never twice
-    restarted = build_digest_service(
-        settings, store, database=DigestDatabase(f"sqlite:///{tmp_path / 'digests.sqlite3'}")
-    )
+    restarted = history_app(digest_index, embeddings, tmp_path).digests  # a new process: a new application
     assert restarted.was_posted(window)
     assert not restarted.was_posted(day_window(DAY3))
-    assert (tmp_path / "digests.sqlite3").exists()
+    assert (tmp_path / "factdesk.sqlite3").exists()  # the one database: claims, digests, posted answers
 
 
 # ---------------------------------------------------------------- CLI

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,22 +17,15 @@ from tests.discord_fakes import (
     FakeAnswerer,
     FakeIndexAdmin,
     make_answer,
-    make_claims,
+    make_bot,
     make_settings,
     running,
 )
 
 
-def build(tmp_path: Path, admin: FakeIndexAdmin | None, feeds: tuple[str, ...] = ()) -> FactdeskBot:
+def build(tmp_path: Path, admin: FakeIndexAdmin, feeds: tuple[str, ...] = ()) -> FactdeskBot:
     settings = make_settings(tmp_path / "data")
-    return FactdeskBot(
-        settings,
-        answerer=FakeAnswerer(make_answer()),
-        claims=make_claims(settings),
-        admin=admin,
-        feeds=feeds,
-        feed_interval_minutes=15,
-    )
+    return make_bot(settings, FakeAnswerer(make_answer()), admin=admin, feeds=feeds, feed_interval_minutes=15)
 
 
 @pytest.mark.asyncio
@@ -65,13 +59,6 @@ async def test_stats_and_sources(tmp_path: Path, monkeypatch: Any) -> None:
 
 
 @pytest.mark.asyncio
-async def test_without_an_index_admin_the_commands_say_so(tmp_path: Path, monkeypatch: Any) -> None:
-    async with running(build(tmp_path, None), monkeypatch) as h:
-        calls = await h.slash("stats")
-    assert calls[0].ephemeral and calls[0].content == "index maintenance is not available on this bot"
-
-
-@pytest.mark.asyncio
 async def test_feed_polling_runs_on_its_interval_and_reports_new_articles(tmp_path: Path, monkeypatch: Any) -> None:
     admin = FakeIndexAdmin()
     feeds = ("https://news.example/rss", "feed:https://other.example/atom")
@@ -94,7 +81,7 @@ async def test_no_feeds_no_polling(tmp_path: Path, monkeypatch: Any) -> None:
 
 
 def test_index_admin_ingests_through_the_fetcher_and_reuses_the_indexer(tmp_path: Path) -> None:
-    from bot.discord.services import IndexAdmin
+    from bot.app import IndexAdmin
     from index.pipeline import IngestReport
 
     made: list[str] = []
@@ -109,16 +96,23 @@ def test_index_admin_ingests_through_the_fetcher_and_reuses_the_indexer(tmp_path
             made.append("closed")
 
     class Indexer:
-        def ingest(self, sources: list[str], fetcher: object, max_bytes: int) -> IngestReport:
+        def __init__(self) -> None:
+            made.append("indexer")
+
+        def ingest(self, sources: list[str], fetcher: object, max_bytes: int, on_item: object) -> IngestReport:
             seen.append((sources, fetcher, max_bytes))
             return IngestReport()
 
-    def new_indexer() -> Any:
-        made.append("indexer")
-        return Indexer()
-
-    settings = make_settings(tmp_path / "data", max_source_bytes=12_345)
-    admin = IndexAdmin(settings, store=None, indexer_factory=new_indexer, fetcher_factory=Fetcher)  # type: ignore[arg-type]
+    admin = IndexAdmin(
+        store=None,  # type: ignore[arg-type]
+        indexer=Indexer(),  # type: ignore[arg-type]
+        fetcher_factory=Fetcher,  # type: ignore[arg-type]
+        claims=None,  # type: ignore[arg-type]
+        contradictions=None,  # type: ignore[arg-type]
+        max_source_bytes=12_345,
+        data_dir=None,
+        clock=lambda: datetime(2025, 4, 5, tzinfo=UTC),
+    )
     admin.ingest(["https://a.example/1"])
     admin.ingest(("https://b.example/2",))
     assert made == ["indexer", "fetcher", "closed", "fetcher", "closed"]  # one indexer, a fetcher per ingest

@@ -25,11 +25,9 @@ from tests.discord_fakes import (
     ApiCall,
     FakeAnswerer,
     FakeClock,
-    FakeDigestService,
-    FakeIndexAdmin,
     Harness,
     make_answer,
-    make_claims,
+    make_bot,
     make_settings,
     mentions_nothing,
     running,
@@ -41,13 +39,7 @@ PREVIEW_EDIT = "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/@original"
 
 def build(tmp_path: Path, answerer: Any, **overrides: Any) -> FactdeskBot:
     settings = make_settings(tmp_path / "data", **overrides)
-    return FactdeskBot(
-        settings,
-        answerer=answerer,
-        claims=make_claims(settings),
-        digests=FakeDigestService(),
-        admin=FakeIndexAdmin(),
-    )
+    return make_bot(settings, answerer)
 
 
 async def use_clock(h: Harness, clock: FakeClock, **kwargs: Any) -> AskCog:
@@ -195,12 +187,40 @@ async def test_answer_buttons_still_work_after_their_view_is_gone(tmp_path: Path
 
     reply = sources[0]
     assert reply.ephemeral and reply.payload and reply.payload["type"] == 4
-    shown = reply.embeds[0]["description"]
-    assert "no longer loaded" in shown and "Story number 1" in shown and "Story number 2" in shown
+    # The answer was recorded under the message carrying its buttons: the real passages, not the embed text.
+    titles = [e["title"] for e in reply.embeds]
+    assert titles[:2] == ["[1] Story number 1", "[2] Story number 2"]
+    assert "Passage 1: officials said talks continue" in reply.embeds[0]["description"]
     assert refused[0].ephemeral and refused[0].content == "only moderators can flag claims"
     assert opened[0].payload and opened[0].payload["type"] == 9
     prefilled = {c.text: getattr(c.component, "default", None) for c in modal.children}  # type: ignore[attr-defined]
     assert prefilled["Claim"] == "No date has been set for the meeting."
+
+
+@pytest.mark.asyncio
+async def test_buttons_of_an_answer_posted_before_answers_were_recorded(tmp_path: Path, monkeypatch: Any) -> None:
+    """No record for the message (posted by an earlier version): Sources lists what the message shows."""
+
+    class NoRecords:
+        def record(self, key: str, answer: Any) -> None:
+            pass
+
+        def get(self, key: str) -> None:
+            return None
+
+    settings = make_settings(tmp_path / "data")
+    async with running(make_bot(settings, FakeAnswerer(make_answer()), answer_posts=NoRecords()), monkeypatch) as h:
+        await h.slash("ask", question=QUESTION)
+        answer_id = next(iter(h.api.originals.values()))
+        h.state._view_store._synced_message_views[answer_id].stop()
+        sources = await h.click(answer_id, "Sources")
+        opened = await h.click(answer_id, "Flag a claim", user_id=555, roles=[MOD_ROLE_ID])
+        modal = h.last_modal()
+    shown = sources[0].embeds[0]["description"]
+    assert "no longer loaded" in shown and "Story number 1" in shown and "Story number 2" in shown
+    assert opened[0].payload and opened[0].payload["type"] == 9
+    prefilled = {c.text: getattr(c.component, "default", None) for c in modal.children}  # type: ignore[attr-defined]
+    assert not prefilled["Claim"]  # nothing recorded: an empty form rather than text parsed back from the embed
 
 
 # --------------------------------------------------------------------------- limits and errors
@@ -345,11 +365,10 @@ async def test_mention_mode_off_ignores_mentions_and_errors_reply_in_channel(tmp
 @pytest.mark.asyncio
 async def test_ask_with_the_real_answerer_over_the_sample_corpus(sample_settings: Any, monkeypatch: Any) -> None:
     """End to end on the indexed sample corpus; prints time to first visible content and to the answer."""
-    from bot.app.wiring import build_answerer
+    from bot.app import Factdesk
 
-    answerer = build_answerer(sample_settings)
     settings = make_settings(sample_settings.data_dir)
-    bot = FactdeskBot(settings, answerer=answerer, claims=make_claims(settings), digests=FakeDigestService())
+    bot = FactdeskBot(Factdesk.from_settings(settings))
     question = "Is the Putin–Zelenskyy meeting scheduled?"
     async with running(bot, monkeypatch) as h:
         for attempt in ("cold", "warm"):

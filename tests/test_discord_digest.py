@@ -20,7 +20,7 @@ from tests.discord_fakes import (
     FakeDigestService,
     Harness,
     make_answer,
-    make_claims,
+    make_bot,
     make_settings,
     mentions_nothing,
     running,
@@ -32,15 +32,9 @@ AFTER = datetime(2025, 6, 11, 7, 5, tzinfo=UTC)  # 08:05 BST
 NEXT_DAY = datetime(2025, 6, 12, 9, 0, tzinfo=UTC)
 
 
-def build(tmp_path: Path, digests: FakeDigestService | None, **overrides: Any) -> FactdeskBot:
+def build(tmp_path: Path, digests: FakeDigestService, **overrides: Any) -> FactdeskBot:
     settings = make_settings(tmp_path / "data", **overrides)
-    return FactdeskBot(
-        settings,
-        answerer=FakeAnswerer(make_answer()),
-        claims=make_claims(settings),
-        digests=digests,
-        clock=lambda: AFTER,
-    )
+    return make_bot(settings, FakeAnswerer(make_answer()), digests=digests, clock=lambda: AFTER)
 
 
 def digest_cog(h: Harness) -> DigestCog:
@@ -139,13 +133,9 @@ async def test_plain_text_where_the_bot_may_not_embed(tmp_path: Path, monkeypatc
 
 
 @pytest.mark.asyncio
-async def test_no_digest_channel_or_service_means_no_loop(tmp_path: Path, monkeypatch: Any) -> None:
+async def test_no_digest_channel_means_no_loop(tmp_path: Path, monkeypatch: Any) -> None:
     async with running(build(tmp_path, FakeDigestService(), digest_channel_id=None), monkeypatch) as h:
         assert not digest_cog(h).daily.is_running()
-    async with running(build(tmp_path, None), monkeypatch) as h:
-        assert not digest_cog(h).daily.is_running()
-        calls = await h.slash("digest")
-    assert calls[0].ephemeral and calls[0].content == "digests are not available on this bot"
 
 
 @pytest.mark.asyncio

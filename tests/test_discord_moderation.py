@@ -18,7 +18,7 @@ from tests.discord_fakes import (
     FakeAnswerer,
     Harness,
     make_answer,
-    make_claims,
+    make_bot,
     make_settings,
     mentions_nothing,
     running,
@@ -30,7 +30,7 @@ FOLLOWUP = "POST /webhooks/{webhook_id}/{webhook_token}"
 
 def build(tmp_path: Path, **overrides: Any) -> FactdeskBot:
     settings = make_settings(tmp_path / "data", **overrides)
-    return FactdeskBot(settings, answerer=FakeAnswerer(make_answer()), claims=make_claims(settings))
+    return make_bot(settings, FakeAnswerer(make_answer()))
 
 
 def reply(calls: list[ApiCall]) -> ApiCall:

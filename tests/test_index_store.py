@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.app.wiring import build_indexer, build_store, load_bm25
+from bot.app.factdesk import load_bm25
 from bot.core.errors import IndexMismatchError
 from bot.core.settings import Settings, load_settings
 from index.bm25 import BM25Index
 from index.embeddings import LocalMiniLMEmbeddings
 from index.stats import index_stats
 from index.store import ChunkStore, make_client
-from tests.conftest import REPO, SAMPLE_CORPUS
+from tests.conftest import REPO, SAMPLE_CORPUS, app_for
 
 ARTICLE = """---
 title: "{title}"
@@ -52,15 +52,15 @@ def write(folder: Path, name: str, title: str, body: str = BODY, outlet: str = "
 
 
 def ingest(settings: Settings, embeddings: LocalMiniLMEmbeddings, *sources: Path) -> dict[str, int]:
-    store = build_store(settings, embeddings)
-    report = build_indexer(settings, store).ingest([str(s) for s in sources], None, settings.max_source_bytes)
+    app = app_for(settings, embeddings)
+    report = app.indexer.ingest([str(s) for s in sources], None, settings.max_source_bytes)
     counts = {s: report.count(s) for s in ("added", "updated", "unchanged", "duplicate", "error")}
     counts["chunks"] = report.chunks_written
     return counts
 
 
 def test_sample_corpus_indexes_with_metadata(sample_settings: Settings, embeddings: LocalMiniLMEmbeddings) -> None:
-    store = build_store(sample_settings, embeddings)
+    store = app_for(sample_settings, embeddings).store
     stats = index_stats(store, sample_settings.data_dir)
     assert stats.articles >= 14 and stats.duplicates == 1 and stats.pending == 0
     assert stats.undated >= 1
@@ -84,11 +84,11 @@ def test_reingest_unchanged_changes_nothing(
     write(folder, "ferry", "Harbour ferry to start in June")
     first = ingest(settings, embeddings, folder)
     assert first["added"] == 1 and first["chunks"] >= 1
-    store = build_store(settings, embeddings)
+    store = app_for(settings, embeddings).store
     generation = store.generation()
     second = ingest(settings, embeddings, folder)
     assert second == {"added": 0, "updated": 0, "unchanged": 1, "duplicate": 0, "error": 0, "chunks": 0}
-    assert build_store(settings, embeddings).generation() == generation
+    assert app_for(settings, embeddings).store.generation() == generation
 
 
 def test_changed_article_replaces_its_chunks(
@@ -99,17 +99,17 @@ def test_changed_article_replaces_its_chunks(
     long_body = "\n\n".join([BODY] * 6)
     write(folder, "ferry", "Harbour ferry to start in June", body=long_body)
     ingest(settings, embeddings, folder)
-    store = build_store(settings, embeddings)
+    store = app_for(settings, embeddings).store
     before = store.chunk_count()
     assert before >= 3
     write(folder, "ferry", "Harbour ferry to start in June", body=BODY.replace("June", "September"))
     result = ingest(settings, embeddings, folder)
     assert result["updated"] == 1
-    store = build_store(settings, embeddings)
+    store = app_for(settings, embeddings).store
     texts = [c.text for c in store.chunks()[0]]
     assert store.chunk_count() < before, "stale chunks of the old version must be gone"
     assert all("June" not in t for t in texts) and any("September" in t for t in texts)
-    bm25 = load_bm25(settings, store)
+    bm25 = load_bm25(app_for(settings, embeddings).indexer, store)
     assert sorted(bm25.ids) == sorted(c.id for c in store.chunks()[0]), "BM25 sidecar follows the store"
     assert bm25.search("September", 3)
 
@@ -130,7 +130,7 @@ def test_near_duplicate_is_one_story_with_two_outlets(
     write(folder, "c", "Cup final ends in extra time", body=cup, outlet="Alpine Courier")
     result = ingest(settings, embeddings, folder)
     assert result["added"] == 2 and result["duplicate"] == 1
-    store = build_store(settings, embeddings)
+    store = app_for(settings, embeddings).store
     records = store.get_records()
     canonical = next(r for r in records.values() if r.outlet == "Harbour Post")
     assert canonical.also_in == ("Northline Wire",)
@@ -140,7 +140,7 @@ def test_near_duplicate_is_one_story_with_two_outlets(
 
 
 def test_index_refuses_another_embedding_model(settings: Settings, embeddings: LocalMiniLMEmbeddings) -> None:
-    build_store(settings, embeddings)
+    assert app_for(settings, embeddings).store.chunk_count() == 0
 
     other = LocalMiniLMEmbeddings(window=256)  # same model, different inputs: different vectors
     with pytest.raises(IndexMismatchError, match="all-MiniLM-L6-v2-onnx-int8@128x1"):
@@ -156,8 +156,8 @@ def test_bad_items_are_reported_and_the_rest_lands(
     (folder / "empty.txt").write_text("")
     (folder / "bad.json").write_text("{not json")
     (folder / "binary.txt").write_bytes(b"\x00\x01\x02" * 50)
-    store = build_store(settings, embeddings)
-    report = build_indexer(settings, store).ingest(
+    app = app_for(settings, embeddings)
+    report = app.indexer.ingest(
         [str(folder), str(tmp_path / "missing.md"), "http://127.0.0.1/admin", "file:///etc/passwd"],
         None,
         settings.max_source_bytes,
@@ -166,7 +166,7 @@ def test_bad_items_are_reported_and_the_rest_lands(
     reasons = {e.source.rsplit("/", 1)[-1]: e.detail for e in report.errors}
     assert len(report.errors) == 6, reasons
     assert all(detail and "\n" not in detail for detail in reasons.values())
-    assert index_stats(build_store(settings, embeddings), None).articles == 1
+    assert index_stats(app_for(settings, embeddings).store, None).articles == 1
 
 
 CRASHING_INGEST = textwrap.dedent(
@@ -174,7 +174,7 @@ CRASHING_INGEST = textwrap.dedent(
     import os, signal, sys
     from pathlib import Path
     from bot.core.settings import load_settings
-    from bot.app.wiring import build_indexer, build_store
+    from bot.app import Factdesk
     from index.store import ChunkStore, STATUS_COMPLETE
 
     calls = {"n": 0}
@@ -188,7 +188,7 @@ CRASHING_INGEST = textwrap.dedent(
 
     ChunkStore.upsert_chunks = upsert_then_die
     settings = load_settings(None, data_dir=Path(sys.argv[1]))
-    indexer = build_indexer(settings, build_store(settings))
+    indexer = Factdesk.from_settings(settings).indexer
     indexer.batch_articles = 4
     indexer.ingest([sys.argv[2]], None, settings.max_source_bytes)
     print("finished without crashing")
@@ -216,12 +216,12 @@ def test_kill_9_mid_ingest_then_rerun_is_consistent(
         timeout=300,
     )
     assert proc.returncode == -signal.SIGKILL, proc.stdout + proc.stderr
-    store = build_store(settings, embeddings)
+    store = app_for(settings, embeddings).store
     assert index_stats(store, None).pending > 0, "the crash should leave pending records"
 
     result = ingest(settings, embeddings, folder)
     assert result["error"] == 0
-    store = build_store(settings, embeddings)
+    store = app_for(settings, embeddings).store
     stats = index_stats(store, None)
     assert stats.pending == 0
     assert stats.articles + stats.duplicates == 10
@@ -288,9 +288,9 @@ def test_client_server_mode_uses_the_same_code_path(
     assert not settings.chroma_dir.exists(), "server mode must not write an embedded store"
     again = ingest(settings, embeddings, SAMPLE_CORPUS)
     assert again["added"] == 0 and again["chunks"] == 0
-    store = build_store(settings, embeddings)
+    store = app_for(settings, embeddings).store
     assert index_stats(store, None).articles == first["added"]
-    hits = load_bm25(settings, store).search("Geneva meeting denied", 3)
+    hits = load_bm25(app_for(settings, embeddings).indexer, store).search("Geneva meeting denied", 3)
     assert hits
 
 
@@ -298,7 +298,7 @@ def test_repository_methods_return_typed_records(sample_settings: Settings, embe
     """What serving code reads from the store: typed records, filtered inside the store."""
     from datetime import UTC, datetime
 
-    store = build_store(sample_settings, embeddings)
+    store = app_for(sample_settings, embeddings).store
     start, end = datetime(2025, 4, 3, tzinfo=UTC), datetime(2025, 4, 4, tzinfo=UTC)
     in_window = store.articles_published(start, end)
     assert in_window and all(r.published_at is not None and start <= r.published_at < end for r in in_window)

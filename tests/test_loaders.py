@@ -18,9 +18,9 @@ from index.clean import clean_article
 from index.fetch import Fetcher
 from index.loaders import load_sources
 from index.models import RawArticle
+from tests.conftest import MULTIHOP_CORPUS
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-CORPUS = SHARED / "data" / "multihop-rag" / "corpus.json"
+CORPUS = MULTIHOP_CORPUS
 MAX = 100_000
 PUBLIC_IP = "93.184.216.34"
 

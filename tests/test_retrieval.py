@@ -10,9 +10,9 @@ import pytest
 
 from bot.answer.query import OutletMatcher, find_days, outlet_aliases, plan_query, split_parts
 from bot.answer.retrieval import HybridRetriever
-from bot.app.wiring import build_indexer, build_retriever, build_store
 from bot.core.settings import Settings, load_settings
 from index.embeddings import LocalMiniLMEmbeddings
+from tests.conftest import app_for
 
 NOW = datetime(2025, 4, 5, 12, tzinfo=UTC)
 OUTLETS = ["TechCrunch", "The Verge", "The Roar | Sports Writers Blog", "The Independent - Life and Style"]
@@ -116,7 +116,7 @@ def test_multi_part_questions_split_into_parts() -> None:
 
 @pytest.fixture
 def retriever(sample_settings: Settings, embeddings: LocalMiniLMEmbeddings) -> HybridRetriever:
-    return build_retriever(sample_settings, build_store(sample_settings, embeddings))
+    return app_for(sample_settings, embeddings).answerer.retriever
 
 
 def test_hybrid_finds_the_denial_and_records_scores(retriever: HybridRetriever) -> None:
@@ -178,10 +178,10 @@ def _index_one_article(tmp_path: Path, embeddings: LocalMiniLMEmbeddings) -> Hyb
         + "\n"
     )
     settings = load_settings(None, data_dir=tmp_path / "data", chunk_tokens=56, chunk_overlap_tokens=0)
-    store = build_store(settings, embeddings)
-    report = build_indexer(settings, store).ingest([str(folder)], None, settings.max_source_bytes)
-    assert not report.errors and store.chunk_count() >= 3
-    return build_retriever(settings, store)
+    app = app_for(settings, embeddings)
+    report = app.ingest([str(folder)])
+    assert not report.errors and app.store.chunk_count() >= 3
+    return app.answerer.retriever
 
 
 def test_the_chunk_holding_the_paraphrased_sentence_comes_first(

@@ -1,9 +1,11 @@
-"""Alembic environment for the claims store.
+"""Alembic environment for factdesk's one database (claims, digest history, posted answers).
 
-Alembic runs this file itself; :func:`bot.claims.db.upgrade_database` passes an
+Alembic runs this file itself; :func:`bot.core.db.migrate.upgrade_database` passes an
 open connection in ``config.attributes["connection"]`` so no ``alembic.ini`` and
 no URL string (with its ``%`` escaping) is involved. The version table has its own
-name so other components may keep their own Alembic history in the same database.
+name so other software may keep its own Alembic history in the same database.
+Revisions spell their types out and import no models: ``target_metadata`` holds the
+tables of whichever model modules were imported (all of them for autogenerate).
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ import sqlalchemy as sa
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from bot.claims.db import VERSION_TABLE
-from bot.claims.models import Base
+from bot.core.db.base import Base
+from bot.core.db.migrate import VERSION_TABLE
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,7 @@ def run_migrations_online() -> None:
         return
     url = context.config.get_main_option("sqlalchemy.url")
     if not url:
-        raise RuntimeError("claims migrations need a connection or sqlalchemy.url")
+        raise RuntimeError("migrations need a connection or sqlalchemy.url")
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
