@@ -1,4 +1,4 @@
-"""ClaimsService on SQLite and a real PostgreSQL server: permissions, validation, merging, audit, export."""
+"""ClaimsService on SQLite (and, from tests/server, PostgreSQL): permissions, validation, merging, audit, export."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ from bot.core.db.migrate import VERSION_TABLE, current_revision, head_revision, 
 from bot.core.errors import FactdeskError, InvalidInputError, NotFoundError, PermissionDeniedError
 from bot.verify.contradictions import Contradiction, ContradictionKind, Statement
 from index.embeddings import LocalMiniLMEmbeddings
-from tests.claims_pg import pg_server, pg_url  # noqa: F401 (fixtures used by db_url)
 
 MOD_USER = Actor(id="100", name="mod-by-id")
 MOD_ROLE = Actor(id="300", name="mod-by-role", role_ids=frozenset({7, 8}))
@@ -44,11 +43,10 @@ class FakeClock:
         self.now += timedelta(minutes=minutes)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.server)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'claims.sqlite3'}"
-    return str(request.getfixturevalue("pg_url"))
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    """SQLite here; tests/server/test_claims_postgres.py runs every test of this module on PostgreSQL."""
+    return f"sqlite:///{tmp_path / 'claims.sqlite3'}"
 
 
 @pytest.fixture

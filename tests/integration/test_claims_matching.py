@@ -11,10 +11,7 @@ import pytest
 from bot.claims.matching import (
     DEFAULT_MATCH_THRESHOLD,
     ClaimMatcher,
-    calibrate,
-    evaluate,
     lexical_check,
-    load_pairs,
 )
 from bot.claims.service import Actor, ClaimsService
 from bot.core.text.words import Analyzer
@@ -133,37 +130,3 @@ def test_lexical_check(claim: str, sentence: str, ok: bool, reason: str) -> None
     check = lexical_check(Analyzer.english(), claim, sentence)
     assert check.ok is ok
     assert reason in check.reason
-
-
-def test_labelled_set_is_big_and_balanced_enough() -> None:
-    pairs = load_pairs(DATA / "claim_pairs.jsonl")
-    assert len(pairs) >= 80
-    positives = sum(p.label for p in pairs)
-    assert 0.3 <= positives / len(pairs) <= 0.6
-    notes = " ".join(p.note for p in pairs)
-    assert "negation" in notes and "different number" in notes and "same entities" in notes
-
-
-def test_calibration_reaches_the_reported_numbers(embeddings: LocalMiniLMEmbeddings) -> None:
-    result = calibrate(load_pairs(DATA / "claim_pairs.jsonl"), embeddings)
-    # Reported in bot/claims/matching.py next to DEFAULT_MATCH_THRESHOLD.
-    assert result.threshold == pytest.approx(DEFAULT_MATCH_THRESHOLD, abs=0.005)
-    assert result.precision >= 0.92
-    assert result.recall >= 0.98
-    assert result.f1 >= 0.95
-    assert result.n_pairs == 165 and result.n_positive == 66
-    thresholds = [row.threshold for row in result.table]
-    assert thresholds == sorted(thresholds) and result.threshold in thresholds
-
-
-def test_lexical_check_beats_embeddings_alone(embeddings: LocalMiniLMEmbeddings) -> None:
-    pairs = load_pairs(DATA / "claim_pairs.jsonl")
-    with_check = calibrate(pairs, embeddings, min_precision=None)
-    without = calibrate(pairs, embeddings, min_precision=None, use_lexical_check=False)
-    assert with_check.f1 > without.f1 + 0.1
-
-
-def test_holdout_at_the_default_threshold(embeddings: LocalMiniLMEmbeddings) -> None:
-    row = evaluate(load_pairs(DATA / "claim_pairs_holdout.jsonl"), embeddings)
-    assert row.precision >= 0.85
-    assert row.recall >= 0.95

@@ -26,7 +26,7 @@ from bot.digest.service import DigestOptions, DigestService
 from bot.digest.window import Window, day_window
 from index.embeddings import LocalMiniLMEmbeddings
 from index.store import ChunkStore
-from tests.conftest import TEST_DATA, SEED_ARTICLE, app_for
+from tests.conftest import SEED_ARTICLE, TEST_DATA, app_for
 
 CORPUS = TEST_DATA / "digest" / "corpus"
 SEED_TITLE = (

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from bot.core.text.sentences import sentences_of
 from bot.verify.contradictions import (
-from tests.conftest import SEED_ARTICLE
     ContradictionKind,
     Statement,
     detect_contradictions,
     statements_from_text,
 )
+from tests.conftest import SEED_ARTICLE
 
 SEED = SEED_ARTICLE
 

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 import discord
 import pytest
@@ -18,12 +15,9 @@ from typer.testing import CliRunner
 from bot.core.errors import ConfigError, NotFoundError
 from bot.discord.bot import DEFAULT_EXTENSIONS, FactdeskBot, make_intents
 from bot.discord.errors import GENERIC_MESSAGE
-from tests.conftest import SAMPLE_CORPUS
 from tests.discord_fakes import (
-    AUDIT_ID,
     GENERAL_ID,
     GUILD_ID,
-    MODS_ID,
     FakeAnswerer,
     make_answer,
     make_bot,
@@ -162,60 +156,3 @@ def test_factdesk_serve_exits_non_zero_without_a_token(tmp_path: Path) -> None:
     assert result.exit_code == 1
     out = " ".join((result.output + (result.stderr if result.stderr_bytes is not None else "")).split())
     assert "DISCORD_TOKEN is not set: create a bot at https://discord.com/developers/applications" in out
-
-
-def _rss_item(article: Path, published: datetime) -> str:
-    """One feed entry carrying a sample article's title and full text (no link: nothing is fetched)."""
-    _, front, body = article.read_text(encoding="utf-8").split("---", 2)
-    title = next(line.split(":", 1)[1].strip().strip('"') for line in front.splitlines() if line.startswith("title:"))
-    return (
-        f"<item><title>{escape(title)}</title><pubDate>{format_datetime(published)}</pubDate>"
-        f"<description>{escape(body.strip())}</description></item>"
-    )
-
-
-@pytest.mark.asyncio
-async def test_the_served_bot_queues_suggested_flags_after_a_feed_poll(tmp_path: Path, monkeypatch: Any) -> None:
-    """``factdesk serve``'s bot, built from settings like the command builds it, with only Discord faked.
-
-    The feed brings a report and its denial from the last three days; the poll ingests them and
-    queues the contradiction for moderators through the application's own contradiction finder.
-    """
-    from bot.app import Factdesk
-
-    now = datetime.now(UTC)
-    items = [
-        _rss_item(SAMPLE_CORPUS / "2025-04-02-geneva-mid-april-harbour.md", now - timedelta(days=2)),
-        _rss_item(SAMPLE_CORPUS / "2025-04-03-wire-denial-harbour.md", now - timedelta(days=1)),
-    ]
-    feed = tmp_path / "wire.rss"
-    feed.write_text(
-        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Test Wire</title>'
-        + "".join(items)
-        + "</channel></rss>",
-        encoding="utf-8",
-    )
-    settings = make_settings(tmp_path / "data", feeds=[str(feed)])
-    app = Factdesk.from_settings(settings)
-    try:
-        bot = FactdeskBot(app)  # what `factdesk serve` runs
-        assert bot.admin is app.admin and bot.claims is app.claims and app.admin.claims is app.claims
-        assert app.admin.contradictions is app.contradictions  # the finder `factdesk claims suggest` uses
-        async with running(bot, monkeypatch) as h:
-            cog: Any = h.bot.get_cog("Admin")
-            assert cog.poll_feeds.is_running() and bot.feeds == (str(feed),)
-            assert app.claims.pending_suggestions() == []
-            await cog.ingest_feeds()
-            audit = [c.content for c in h.api.channel_posts(AUDIT_ID)]
-            pending = app.claims.pending_suggestions()
-            moderation: Any = h.bot.get_cog("Moderation")
-            posted = await moderation.post_pending_suggestions()
-            to_moderators = h.api.channel_posts(MODS_ID)
-    finally:
-        app.close()
-    assert audit[0] == "📰 Feed poll: 2 added, 0 updated, 0 errors."
-    assert pending, "a feed poll queues suggested flags"
-    pairs = [(s.text_a, s.text_b or "") for s in pending]
-    assert any("scheduled for mid-April in Geneva" in a and "denied" in b for a, b in pairs), pairs
-    assert all(s.source_a and s.source_b and s.source_a != s.source_b for s in pending)
-    assert posted == len(pending) and to_moderators and all(mentions_nothing(c.allowed_mentions) for c in to_moderators)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,6 @@ from bot.core.errors import InvalidInputError
 from bot.discord.bot import FactdeskBot
 from bot.discord.cogs.ask import AskCog, EditThrottle
 from bot.discord.errors import GENERIC_MESSAGE
-from bot.discord.preview import message_to_text
 from tests.discord_fakes import (
     AUDIT_ID,
     GENERAL_ID,
@@ -360,31 +358,6 @@ async def test_mention_mode_off_ignores_mentions_and_errors_reply_in_channel(tmp
 
 
 # --------------------------------------------------------------------------- the real answerer
-
-
-@pytest.mark.asyncio
-async def test_ask_with_the_real_answerer_over_the_sample_corpus(sample_settings: Any, monkeypatch: Any) -> None:
-    """End to end on the indexed sample corpus; prints time to first visible content and to the answer."""
-    from bot.app import Factdesk
-
-    settings = make_settings(sample_settings.data_dir)
-    bot = FactdeskBot(Factdesk.from_settings(settings))
-    question = "Is the Putin–Zelenskyy meeting scheduled?"
-    async with running(bot, monkeypatch) as h:
-        for attempt in ("cold", "warm"):
-            started = time.perf_counter()
-            calls = await h.slash("ask", question=question)
-            edits = [c for c in calls if c.route == PREVIEW_EDIT]
-            final = final_edit(calls)
-            print(
-                f"\n/ask ({attempt}, engine={'llm' if settings.llm_enabled else 'extractive'}): "
-                f"first visible content {edits[0].at - started:.3f}s, final answer {final.at - started:.3f}s"
-            )
-    embeds = embeds_of(final)
-    print(message_to_text(embeds))
-    assert embeds[0].title == question
-    assert "[1]" in (embeds[0].description or "") or "don't say" in (embeds[0].description or "")
-    assert all(mentions_nothing(c.allowed_mentions) for c in h.api.message_calls())
 
 
 def test_compose_question_keeps_the_newest_turns_within_the_limit() -> None:
