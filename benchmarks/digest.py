@@ -30,30 +30,25 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.app.wiring import (  # noqa: E402
-    build_digest_service,
-    build_indexer,
-    build_store,
-)
+from bot.app import Factdesk  # noqa: E402
 from bot.core.settings import load_settings  # noqa: E402
 from bot.digest.clustering import StoryClusterer, main_story_of  # noqa: E402
 from bot.digest.content import load_window  # noqa: E402
-from bot.digest.db import DigestDatabase  # noqa: E402
 from bot.digest.window import day_window  # noqa: E402
 from index.store import ChunkStore  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "data" / "multihop-rag" / "corpus.json"
 
 
-def ensure_index(store: ChunkStore, data_dir: Path, corpus: Path) -> dict[str, Any]:
+def ensure_index(app: Factdesk, corpus: Path) -> dict[str, Any]:
     """Ingest the corpus unless every record is already indexed (complete or duplicate)."""
+    store = app.store
     expected = len(json.loads(corpus.read_text(encoding="utf-8")))
     have = store.article_count()
     if have >= expected:
         return {"ingested": False, "articles": have}
-    settings = load_settings(None, data_dir=data_dir)
     started = time.perf_counter()
-    report = build_indexer(settings, store).ingest([str(corpus)], None, settings.max_source_bytes)
+    report = app.indexer.ingest([str(corpus)], None, app.settings.max_source_bytes)
     return {
         "ingested": True,
         "articles": store.article_count(),
@@ -103,26 +98,26 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the digest as JSON instead of Markdown")
     args = parser.parse_args()
 
-    settings = load_settings(None, data_dir=args.data_dir, timezone="UTC")
-    store = build_store(settings)
-    index = ensure_index(store, args.data_dir, args.corpus)
-    print(f"index: {json.dumps(index)}", file=sys.stderr)
-
     with tempfile.TemporaryDirectory(prefix="fd-digest-bench-") as tmp:
-        database = DigestDatabase(f"sqlite:///{Path(tmp) / 'digests.sqlite3'}")
-        service = build_digest_service(settings, store, database=database)
-        before = [d for d in days(args.first, args.date) if d < args.date]
-        warm_started = time.perf_counter()
-        for day in before:
-            service.get_or_create(day_window(day, "UTC"))
-        warm = time.perf_counter() - warm_started
-        started = time.perf_counter()
-        digest = service.get_or_create(day_window(args.date, "UTC"))
-        seconds = time.perf_counter() - started
-        again_started = time.perf_counter()
-        service.get_or_create(day_window(args.date, "UTC"))
-        stored_seconds = time.perf_counter() - again_started
-        database.dispose()
+        # The index in --data-dir, a digest history of this run's own (the benchmark starts from none).
+        history = f"sqlite:///{Path(tmp) / 'factdesk.sqlite3'}"
+        settings = load_settings(None, data_dir=args.data_dir, timezone="UTC", database_url=history)
+        with Factdesk.from_settings(settings) as app:
+            index = ensure_index(app, args.corpus)
+            print(f"index: {json.dumps(index)}", file=sys.stderr)
+            store = app.store
+            service = app.digests
+            before = [d for d in days(args.first, args.date) if d < args.date]
+            warm_started = time.perf_counter()
+            for day in before:
+                service.get_or_create(day_window(day, "UTC"))
+            warm = time.perf_counter() - warm_started
+            started = time.perf_counter()
+            digest = service.get_or_create(day_window(args.date, "UTC"))
+            seconds = time.perf_counter() - started
+            again_started = time.perf_counter()
+            service.get_or_create(day_window(args.date, "UTC"))
+            stored_seconds = time.perf_counter() - again_started
 
     print(json.dumps(digest.to_dict(), ensure_ascii=False, indent=2) if args.json else digest.to_markdown())
     quality = purity(store, args.first, args.last)

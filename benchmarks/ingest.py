@@ -28,11 +28,11 @@ def _folder_size(folder: Path) -> int:
 
 
 def run_factdesk(corpus: Path, data_dir: Path) -> dict[str, Any]:
-    from bot.app.wiring import build_indexer
+    from bot.app import Factdesk
     from bot.core.settings import load_settings
 
     settings = load_settings(None, data_dir=data_dir)
-    indexer = build_indexer(settings)
+    indexer = Factdesk.from_settings(settings).indexer
     started = time.perf_counter()
     report = indexer.ingest([str(corpus)], None, settings.max_source_bytes)
     seconds = time.perf_counter() - started

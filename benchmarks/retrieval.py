@@ -13,7 +13,8 @@ import json
 from pathlib import Path
 
 from bot.answer.retrieval import HybridRetriever
-from bot.app.wiring import build_store, load_bm25
+from bot.app import Factdesk
+from bot.app.factdesk import load_bm25
 from bot.core.settings import load_settings
 from bot.eval.multihop import evaluate_retrieval, load_queries
 
@@ -32,7 +33,8 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=10)
     args = parser.parse_args()
     settings = load_settings(None, data_dir=args.data_dir)
-    store = build_store(settings)
+    app = Factdesk.from_settings(settings)
+    store = app.store
     queries = load_queries(args.queries)
     if args.limit:
         queries = queries[: args.limit]
@@ -47,7 +49,7 @@ def main() -> None:
             options = {"mode": "full", "sentence_weight": 0.0}
         elif mode == "no-round-order":
             options = {"mode": "full", "round_order": False}
-        retriever = HybridRetriever(store, lambda: load_bm25(settings, store), store.embeddings, **options)  # type: ignore[arg-type]
+        retriever = HybridRetriever(store, lambda: load_bm25(app.indexer, store), store.embeddings, **options)  # type: ignore[arg-type]
         retriever.corpus()
 
         def search(question: str, k: int, retriever: HybridRetriever = retriever) -> list[str]:

@@ -6,17 +6,28 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+from langchain_core.language_models import BaseChatModel
 
 from bot.core.settings import Settings, load_settings
 from index.embeddings import LocalMiniLMEmbeddings
 
+if TYPE_CHECKING:
+    from bot.app import Factdesk
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 SAMPLE_CORPUS = REPO / "samples" / "corpus"
-SEED_ARTICLE = SAMPLE_CORPUS / "seed-article.txt"  # the seed article, shipped with the samples
+TEST_DATA = REPO / "tests" / "data"
+# The article this project started from ships in the sample corpus (same text as ../shared/seed/article.txt).
+SEED_ARTICLE = SAMPLE_CORPUS / "seed-article.txt"
+# Data beside the repository, not in it: tests that read it skip with a reason when it is absent.
 MULTIHOP_CORPUS = SHARED / "data" / "multihop-rag" / "corpus.json"
+needs_multihop = pytest.mark.skipif(
+    not MULTIHOP_CORPUS.exists(), reason=f"MultiHop-RAG corpus not beside the repository ({MULTIHOP_CORPUS})"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -40,12 +51,11 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture(scope="session")
 def sample_index_dir(tmp_path_factory: pytest.TempPathFactory, embeddings: LocalMiniLMEmbeddings) -> Path:
     """The shipped sample corpus, ingested once per test session (copy it before writing)."""
-    from bot.app.wiring import build_indexer, build_store
+    from bot.app import Factdesk
 
     data_dir = tmp_path_factory.mktemp("sample-index")
-    settings = load_settings(None, data_dir=data_dir)
-    store = build_store(settings, embeddings)
-    report = build_indexer(settings, store).ingest([str(SAMPLE_CORPUS)], None, settings.max_source_bytes)
+    with Factdesk.from_settings(load_settings(None, data_dir=data_dir), embeddings=embeddings) as app:
+        report = app.ingest([str(SAMPLE_CORPUS)])
     assert not report.errors, report.errors
     return data_dir
 
@@ -56,3 +66,10 @@ def sample_settings(sample_index_dir: Path, tmp_path: Path) -> Iterator[Settings
     target = tmp_path / "sample-data"
     shutil.copytree(sample_index_dir, target)
     yield load_settings(None, data_dir=target)
+
+
+def app_for(settings: Settings, embeddings: LocalMiniLMEmbeddings, llm: BaseChatModel | None = None) -> Factdesk:
+    """The application on ``settings`` with the session's embedding model (and a fake chat model)."""
+    from bot.app import Factdesk
+
+    return Factdesk.from_settings(settings, embeddings=embeddings, llm=llm)

@@ -190,7 +190,10 @@ class ApiCall:
         if self.method not in ("POST", "PATCH") or self.payload is None:
             return False
         if self.route.endswith("/callback"):
-            return self.payload.get("type") in (4, 7)
+            return self.payload.get("type") in (
+                discord.InteractionResponseType.channel_message.value,
+                discord.InteractionResponseType.message_update.value,
+            )
         return "/messages" in self.route or self.route.endswith("{webhook_token}")
 
     @property
@@ -317,16 +320,16 @@ class FakeDiscordAPI:
             info: dict[str, Any] = {"id": params["webhook_id"], "type": 2}
             body = payload.get("data") or {}
             if kind in (4, 5):
-                flags = LOADING if kind == 5 else 0
+                flags = LOADING if kind == discord.InteractionResponseType.deferred_channel_message.value else 0
                 message = self.message(self._interaction_channel(token), body, webhook=True, flags=flags)
                 self.originals[token] = int(message["id"])
                 info.update(
                     response_message_id=message["id"],
-                    response_message_loading=kind == 5,
+                    response_message_loading=kind == discord.InteractionResponseType.deferred_channel_message.value,
                     response_message_ephemeral=bool(int(message["flags"]) & EPHEMERAL),
                 )
                 return {"interaction": info, "resource": {"type": kind, "message": message}}
-            if kind == 7:  # update the message the component is on
+            if kind == discord.InteractionResponseType.message_update.value:  # update the message the component is on
                 message = self._edit(self.originals[token], body)
                 return {"interaction": info, "resource": {"type": kind, "message": message}}
             return {"interaction": info}
@@ -497,9 +500,14 @@ class Harness:
             {"type": types[name], "name": name, "value": value} for name, value in options.items() if value is not None
         ]
         node: app_commands.Command[Any, ..., Any] | app_commands.Group = command
-        data: dict[str, Any] = {"type": 1, "name": node.name, "options": opts}
+        data: dict[str, Any] = {"type": discord.AppCommandType.chat_input.value, "name": node.name, "options": opts}
         while node.parent is not None:
-            data = {"type": 1, "name": node.parent.name, "options": [{**data, "type": 1}]}
+            subcommand = discord.AppCommandOptionType.subcommand.value
+            data = {
+                "type": discord.AppCommandType.chat_input.value,
+                "name": node.parent.name,
+                "options": [{**data, "type": subcommand}],
+            }
             node = node.parent
         data["id"] = str(hash(node))
         return data
@@ -525,7 +533,11 @@ class Harness:
         channel_id = options.pop("channel_id", GENERAL_ID)
         command = self.find_command(name, group)
         payload = self.interaction_payload(
-            2, self.command_data(command, options), user_id=user_id, roles=roles, channel_id=channel_id
+            discord.InteractionType.application_command.value,
+            self.command_data(command, options),
+            user_id=user_id,
+            roles=roles,
+            channel_id=channel_id,
         )
         return await self.dispatch(payload)
 
@@ -539,22 +551,33 @@ class Harness:
     async def message_menu(self, name: str, message: dict[str, Any], **who: Any) -> list[ApiCall]:
         data = {
             "id": str(self.api.snowflake()),
-            "type": 3,
+            "type": discord.AppCommandType.message.value,
             "name": name,
             "target_id": message["id"],
             "resolved": {"messages": {message["id"]: message}},
         }
-        return await self.dispatch(self.interaction_payload(2, data, **who))
+        return await self.dispatch(
+            self.interaction_payload(discord.InteractionType.application_command.value, data, **who)
+        )
 
     async def click(self, message_id: int, label: str, **who: Any) -> list[ApiCall]:
         """Press the button labelled ``label`` on a message the bot sent."""
         message = self.api.messages[message_id]
-        buttons = [c for row in message["components"] for c in row.get("components", []) if c.get("type") == 2]
+        buttons = [
+            c
+            for row in message["components"]
+            for c in row.get("components", [])
+            if c.get("type") == discord.ComponentType.button.value
+        ]
         matching = [b for b in buttons if b.get("label") == label]
         assert matching, f"no button {label!r}; have {[b.get('label') for b in buttons]}"
         data = {"custom_id": matching[0]["custom_id"], "component_type": 2}
         channel_id = int(message["channel_id"])
-        return await self.dispatch(self.interaction_payload(3, data, message=message, channel_id=channel_id, **who))
+        return await self.dispatch(
+            self.interaction_payload(
+                discord.InteractionType.component.value, data, message=message, channel_id=channel_id, **who
+            )
+        )
 
     def last_modal(self) -> discord.ui.Modal:
         modals = list(self.state._view_store._modals.values())
@@ -570,14 +593,30 @@ class Harness:
             value = values.get(label.text)
             if isinstance(inner, discord.ui.TextInput):
                 text = value if isinstance(value, str) else (inner.default or "")
-                components.append({"type": 18, "component": {"type": 4, "custom_id": inner.custom_id, "value": text}})
+                components.append(
+                    {
+                        "type": discord.ComponentType.label.value,
+                        "component": {
+                            "type": discord.ComponentType.text_input.value,
+                            "custom_id": inner.custom_id,
+                            "value": text,
+                        },
+                    }
+                )
             elif isinstance(inner, discord.ui.Select):
                 chosen = value if isinstance(value, list) else [o.value for o in inner.options if o.default]
                 components.append(
-                    {"type": 18, "component": {"type": 3, "custom_id": inner.custom_id, "values": chosen}}
+                    {
+                        "type": discord.ComponentType.label.value,
+                        "component": {
+                            "type": discord.ComponentType.string_select.value,
+                            "custom_id": inner.custom_id,
+                            "values": chosen,
+                        },
+                    }
                 )
         data = {"custom_id": modal.custom_id, "components": components}
-        return await self.dispatch(self.interaction_payload(5, data, **who))
+        return await self.dispatch(self.interaction_payload(discord.InteractionType.modal_submit.value, data, **who))
 
     async def dispatch(self, payload: dict[str, Any]) -> list[ApiCall]:
         """INTERACTION_CREATE through the real connection state, then wait for the handlers."""
@@ -714,7 +753,7 @@ class FakeIndexAdmin:
         self.suggested.append(days)
         return 0
 
-    def ingest(self, sources: Sequence[str]) -> IngestReport:
+    def ingest(self, sources: Sequence[str], on_item: Any = None) -> IngestReport:
         self.ingested.append(list(sources))
         items = [ItemResult(s, "added", title=f"Article from {s}", outlet="Harbour Times", chunks=3) for s in sources]
         return IngestReport(items=items, seconds=0.5, chunks_written=3 * len(items))
@@ -879,6 +918,41 @@ def make_claims(settings: Any) -> Any:
     from bot.claims.service import ClaimsService
 
     return ClaimsService.from_settings(settings, HashEmbedder())
+
+
+@dataclass
+class FakeApp:
+    """What the bot receives (``bot.app.services.FactdeskLike``): fakes where a test wants them,
+    the real claims core and posted-answer records on SQLite otherwise."""
+
+    settings: Any
+    answerer: Any
+    claims: Any = None
+    digests: Any = None
+    admin: Any = None
+    answer_posts: Any = None
+
+    def __post_init__(self) -> None:
+        from bot.answer.posts import AnswerPosts
+
+        if self.claims is None:
+            self.claims = make_claims(self.settings)
+        if self.digests is None:
+            self.digests = FakeDigestService()
+        if self.admin is None:
+            self.admin = FakeIndexAdmin()
+        if self.answer_posts is None:
+            self.answer_posts = AnswerPosts(self.claims.engine)
+
+
+def make_bot(settings: Any, answerer: Any, **parts_and_options: Any) -> FactdeskBot:
+    """A bot on a :class:`FakeApp`; ``claims``/``digests``/``admin``/``answer_posts`` replace its parts,
+    anything else is passed to :class:`FactdeskBot` (``feeds``, ``clock`` ...)."""
+    from bot.discord.bot import FactdeskBot
+
+    names = ("claims", "digests", "admin", "answer_posts")
+    parts = {k: parts_and_options.pop(k) for k in names if k in parts_and_options}
+    return FactdeskBot(FakeApp(settings, answerer, **parts), **parts_and_options)
 
 
 @asynccontextmanager

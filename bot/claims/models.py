@@ -13,18 +13,9 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bot.dbtypes import UTCDateTime
-
-# Constraint names must be stable so migrations can refer to them on every backend.
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from bot.core.db.base import Base
 
 
 class Verdict(enum.StrEnum):
@@ -71,15 +62,6 @@ def enum_column_type(enum_cls: type[enum.Enum], name: str) -> sa.Enum:
         values_callable=_enum_values,
         validate_strings=True,
     )
-
-
-class Base(DeclarativeBase):
-    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {  # noqa: RUF012 (SQLAlchemy reads this class attribute)
-        datetime: UTCDateTime(),
-        dict[str, Any]: sa.JSON(),
-        list[str]: sa.JSON(),
-    }
 
 
 class Claim(Base):

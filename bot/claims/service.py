@@ -23,7 +23,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.claims.db import make_engine, upgrade_database
 from bot.claims.models import (
     Claim,
     ClaimEvent,
@@ -33,6 +32,8 @@ from bot.claims.models import (
     SuggestionStatus,
     Verdict,
 )
+from bot.core.db.engine import database_url, make_engine
+from bot.core.db.migrate import upgrade_database
 from bot.core.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from bot.core.text.normalize import normalize_claim_text
 from bot.verify.contradictions import Contradiction
@@ -345,7 +346,7 @@ class ClaimsService:
     def from_settings(cls, settings: Any, embedder: Embedder) -> ClaimsService:
         """From :class:`bot.core.settings.Settings`: its claims database and moderator lists."""
         return cls(
-            settings.claims_database_url,
+            database_url(settings),
             embedder,
             moderator_user_ids=settings.moderator_user_ids,
             moderator_role_ids=settings.moderator_role_ids,

@@ -7,13 +7,16 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
 
 from bot.core.errors import FactdeskError
 from bot.core.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.app import Factdesk
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +32,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class State:
-    """Per-invocation context: settings are loaded once, lazily."""
+    """Per-invocation context: settings and the application are built once, lazily, and closed at exit."""
 
     def __init__(self, env_file: Path | None, data_dir: Path | None, verbose: bool) -> None:
         self.env_file = env_file
         self.data_dir = data_dir
         self.verbose = verbose
         self._settings: Settings | None = None
+        self._app: Factdesk | None = None
         self.console = Console()
         self.err = Console(stderr=True)
 
@@ -47,6 +51,20 @@ class State:
                 overrides["data_dir"] = self.data_dir
             self._settings = load_settings(self.env_file, **overrides)
         return self._settings
+
+    @property
+    def app(self) -> Factdesk:
+        """The application every command uses (``Factdesk.from_settings``)."""
+        if self._app is None:
+            from bot.app import Factdesk
+
+            self._app = Factdesk.from_settings(self.settings)
+        return self._app
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+            self._app = None
 
 
 @app.callback()
@@ -64,6 +82,7 @@ def root(
     for noisy in ("bm25s", "chromadb", "httpx", "httpcore"):  # their DEBUG/INFO chatter is not ours
         logging.getLogger(noisy).setLevel(logging.WARNING)
     ctx.obj = State(env_file, data_dir, verbose)
+    ctx.call_on_close(ctx.obj.close)
 
 
 def state(ctx: typer.Context) -> State:

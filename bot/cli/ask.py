@@ -6,9 +6,7 @@ import json
 
 import typer
 
-from bot.app.wiring import build_answerer, build_claim_matcher, build_store, build_timelines
 from bot.cli.app import app, state, user_errors
-from bot.core.clock import parse_since, utc_now
 
 
 @app.command()
@@ -23,20 +21,7 @@ def ask(
 ) -> None:
     """Answer a question from the indexed articles, citing every sentence."""
     st = state(ctx)
-    store = build_store(st.settings)
-    answerer = build_answerer(
-        st.settings,
-        store,
-        claim_matcher=build_claim_matcher(st.settings, store.embeddings),
-        timelines=build_timelines(st.settings, store),
-    )
-    now, zone_name = utc_now(), st.settings.timezone
-    answer = answerer.ask(
-        question,
-        outlet=source,
-        since=parse_since(since, now, zone_name),
-        until=parse_since(until, now, zone_name, option="--until"),
-    )
+    answer = st.app.ask(question, outlet=source, since=since, until=until)
     if as_json:
         typer.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
     else:

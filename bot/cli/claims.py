@@ -14,14 +14,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from bot.app.wiring import build_claims, build_embeddings, build_store
 from bot.claims.service import Actor, ClaimsService, ClaimView
-from bot.claims.suggest import suggest_flags
 from bot.cli.app import State, app, state, user_errors
-from bot.core.clock import parse_since, utc_now
-from bot.core.llm import make_chat_model
-from bot.core.prompts import PromptLibrary
-from bot.verify.llm_contradictions import LLMContradictionFinder
 
 claims_app = typer.Typer(help="Moderate disputed claims (flags follow into answers and digests).", no_args_is_help=True)
 app.add_typer(claims_app, name="claims")
@@ -32,7 +26,7 @@ VERDICT_HELP = "disputed, false, misleading, unverified or accurate"
 def _service(st: State, acting_as: str | None) -> tuple[ClaimsService, Actor]:
     settings = st.settings
     login = f"cli:{getpass.getuser()}"
-    service = build_claims(settings, build_embeddings(settings))
+    service = st.app.claims
     if acting_as is None and settings.cli_is_moderator:
         service.moderator_user_ids = service.moderator_user_ids | {login}
     actor = Actor(id=acting_as or login, name=acting_as or login)
@@ -160,13 +154,7 @@ def suggest(
 ) -> None:
     """Queue suggested flags where recent articles about the same story contradict each other."""
     st = state(ctx)
-    settings = st.settings
-    store = build_store(settings)
-    service = build_claims(settings, store.embeddings)
-    chat = make_chat_model(settings)
-    finder = LLMContradictionFinder(chat, PromptLibrary(settings.prompts_dir).get("contradictions")) if chat else None
-    start = parse_since(since, utc_now(), settings.timezone) or utc_now()
-    found = suggest_flags(store, service, start, finder)
+    found = st.app.suggest_flags(since)
     table = Table(title=f"{len(found)} suggested flag(s) for moderators")
     for column in ("id", "kind", "statement", "vs", "status"):
         table.add_column(column, overflow="fold")

@@ -9,7 +9,6 @@ import typer
 from bot.cli.app import app, state, user_errors
 from bot.core.clock import parse_now
 from bot.core.errors import InvalidInputError
-from bot.digest.window import resolve_window
 
 FORMATS = ("md", "json")
 
@@ -18,7 +17,9 @@ FORMATS = ("md", "json")
 @user_errors
 def digest(
     ctx: typer.Context,
-    since: str | None = typer.Option(None, "--since", help="A span before now: 24h, 90m, 2d, 1w (default 24h)."),
+    since: str | None = typer.Option(
+        None, "--since", help="24h, 90m, 2d, 1w or 2025-04-03 (default 24h, at most 31d)."
+    ),
     date: str | None = typer.Option(None, "--date", help="A calendar day YYYY-MM-DD in the configured timezone."),
     topic: str | None = typer.Option(None, "--topic", help="Only stories about this topic."),
     output: str = typer.Option("md", "--format", help="md (Markdown) or json."),
@@ -27,16 +28,12 @@ def digest(
     extractive: bool = typer.Option(False, "--extractive", help="Never use the LLM, even if one is configured."),
 ) -> None:
     """Cluster the window's articles into stories and print a cited digest (stored, so reruns are instant)."""
-    from bot.app.wiring import build_digest_service
-    from bot.core.llm import make_chat_model
 
     if output.lower() not in FORMATS:
         raise InvalidInputError(f"--format {output!r}: use md or json")
-    settings = state(ctx).settings
-    window = resolve_window(since, date, parse_now(now), settings.timezone)
-    chat_model = None if extractive else make_chat_model(settings)
-    service = build_digest_service(settings, chat_model=chat_model, with_claims=True)
-    result = service.get_or_create(window, topic=topic, force=force)
+    st = state(ctx)
+    window = st.app.window(since, date, parse_now(now))
+    result = st.app.digest(window, topic=topic, force=force, extractive=extractive)
     if output.lower() == "json":
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:

@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bot.app.wiring import build_answerer, build_indexer, build_store
+from bot.app import Factdesk
 from bot.cli.app import State, app, state, user_errors
 from bot.core.errors import InvalidInputError
 from bot.core.settings import Settings
@@ -39,9 +39,23 @@ def multihop(
         if not path.is_file():
             raise InvalidInputError(f"{path}: file not found")
     settings = Settings(**{**st.settings.model_dump(), "data_dir": index_dir or st.settings.data_dir / "eval-multihop"})
-    store = build_store(settings)
+    with Factdesk.from_settings(settings) as eval_app:
+        _run(st, eval_app, corpus, queries, k, limit, answers, json_out)
+
+
+def _run(
+    st: State,
+    app: Factdesk,
+    corpus: Path,
+    queries: Path,
+    k: int,
+    limit: int,
+    answers: bool,
+    json_out: Path | None,
+) -> None:
+    settings = app.settings
     started = time.perf_counter()
-    report = build_indexer(settings, store).ingest([str(corpus)], None, settings.max_source_bytes)
+    report = app.indexer.ingest([str(corpus)], None, settings.max_source_bytes)
     st.err.print(
         f"index: {report.count('added')} added, {report.count('unchanged')} unchanged, "
         f"{report.count('duplicate')} near-duplicates, {len(report.errors)} errors "
@@ -51,7 +65,7 @@ def multihop(
     items = load_queries(queries)
     if limit:
         items = items[:limit]
-    answerer = build_answerer(settings, store)
+    answerer = app.answerer
     retriever = answerer.retriever
     retriever.corpus()
     answerable = [q for q in items if q.question_type != "null_query"]
@@ -84,7 +98,7 @@ def multihop(
         "config": {
             "k": k,
             "chunk_tokens": settings.chunk_tokens,
-            "embedding": store.embeddings.model_name,
+            "embedding": app.embeddings.model_name,
             "engine": "llm" if answerer.llm is not None else "extractive",
             "queries": len(items),
         },

@@ -16,10 +16,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from bot.app.wiring import build_fetcher, build_indexer, build_store
 from bot.cli.app import app, state, user_errors
 from index.pipeline import IngestReport, ItemResult
-from index.stats import index_stats
 
 _STATUS_STYLE = {
     "added": "green",
@@ -39,15 +37,14 @@ def ingest(
 ) -> None:
     """Load, clean, chunk and index articles; safe to rerun."""
     st = state(ctx)
-    settings = st.settings
-    indexer = build_indexer(settings)
-    with build_fetcher(settings) as fetcher, _progress(st.err) as progress:
+    app = st.app
+    with _progress(st.err) as progress:
         task = progress.add_task("ingesting", total=None)
 
         def on_item(item: ItemResult) -> None:
             progress.update(task, advance=1, description=f"{item.status}: {item.title[:50] or item.source}")
 
-        report = indexer.ingest(sources, fetcher, settings.max_source_bytes, on_item)
+        report = app.ingest(sources, on_item)
     _print_report(st.console, report, show_all)
     if report.items and len(report.errors) == len(report.items):
         raise typer.Exit(1)
@@ -97,8 +94,7 @@ def _print_report(console: Console, report: IngestReport, show_all: bool) -> Non
 def stats(ctx: typer.Context) -> None:
     """Articles, chunks, outlets, date range and index size."""
     st = state(ctx)
-    settings = st.settings
-    result = index_stats(build_store(settings), settings.data_dir if not settings.chroma_host else None)
+    result = st.app.stats()
     table = Table(title="Index", show_header=False)
     table.add_column("what")
     table.add_column("value", justify="right")
@@ -120,7 +116,7 @@ def stats(ctx: typer.Context) -> None:
 def sources(ctx: typer.Context) -> None:
     """Outlets in the index with article counts and date ranges."""
     st = state(ctx)
-    result = index_stats(build_store(st.settings), None)
+    result = st.app.stats()
     table = Table(title="Sources")
     table.add_column("outlet")
     table.add_column("articles", justify="right")

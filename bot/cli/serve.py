@@ -1,4 +1,4 @@
-"""``factdesk serve``: run the Discord bot with the parts built from settings."""
+"""``factdesk serve``: run the Discord bot on the application built from settings."""
 
 from __future__ import annotations
 
@@ -31,36 +31,6 @@ def discord_token(settings: Settings) -> str:
     return token
 
 
-def build_bot(settings: Settings) -> FactdeskBot:
-    """Every part from settings: one store, claims (with the answer's claim matcher), digests, index admin.
-
-    Feeds come from ``settings.feeds``, polled every ``settings.feed_poll_minutes``.
-    """
-    from bot.app.wiring import build_answerer, build_digest_service, build_store
-    from bot.claims.matching import ClaimMatcher
-    from bot.claims.service import ClaimsService
-    from bot.core.llm import make_chat_model
-    from bot.discord.bot import FactdeskBot
-    from bot.discord.services import IndexAdmin
-
-    store = build_store(settings)
-    claims = ClaimsService.from_settings(settings, store.embeddings)
-    matcher = ClaimMatcher(claims, store.embeddings)
-    digests = build_digest_service(settings, store, chat_model=make_chat_model(settings), claim_matcher=matcher)
-    answerer = build_answerer(settings, store, claim_matcher=matcher, timelines=digests)
-    feeds = list(settings.feeds)
-    interval = settings.feed_poll_minutes
-    return FactdeskBot(
-        settings,
-        answerer=answerer,
-        claims=claims,
-        digests=digests,
-        admin=IndexAdmin(settings, store),
-        feeds=feeds,
-        feed_interval_minutes=interval,
-    )
-
-
 async def run_bot(bot: FactdeskBot, token: str) -> None:
     async with bot:
         await bot.start(token)
@@ -74,7 +44,9 @@ def serve(ctx: typer.Context) -> None:
     token = discord_token(settings)  # before building anything: the most common first-run mistake
     logging.getLogger().setLevel(logging.DEBUG if state(ctx).verbose else logging.INFO)
     logging.getLogger("discord.http").setLevel(logging.WARNING)
-    bot = build_bot(settings)
+    from bot.discord.bot import FactdeskBot
+
+    bot = FactdeskBot(state(ctx).app)  # feeds: settings.feeds, polled every settings.feed_poll_minutes
     import discord
 
     try:

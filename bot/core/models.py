@@ -7,7 +7,7 @@ number local to the answer or digest, and the passages of it that were shown to 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -77,6 +77,36 @@ class Source:
             "also_in": list(self.also_in),
             "passages": [{"chunk_id": p.chunk_id, "span": [p.start, p.end], "text": p.text} for p in self.passages],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Source:
+        """The inverse of :meth:`to_dict` (passages carry their article's title, outlet and date again)."""
+        published_at = datetime.fromisoformat(data["published_at"]) if data.get("published_at") else None
+        source = cls(
+            number=int(data["number"]),
+            article_id=str(data["article_id"]),
+            title=str(data["title"]),
+            outlet=str(data["outlet"]),
+            url=data.get("url"),
+            published_at=published_at,
+            passages=(),
+            also_in=tuple(data.get("also_in", [])),
+        )
+        passages = tuple(
+            Passage(
+                chunk_id=str(p["chunk_id"]),
+                article_id=source.article_id,
+                text=str(p["text"]),
+                title=source.title,
+                outlet=source.outlet,
+                url=source.url,
+                published_at=published_at,
+                start=int(p["span"][0]),
+                end=int(p["span"][1]),
+            )
+            for p in data.get("passages", [])
+        )
+        return replace(source, passages=passages)
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,16 +118,14 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'manifest.sqlite3').resolve()}"
 
     @property
-    def claims_sqlite_path(self) -> Path:
+    def database_path(self) -> Path:
+        """The SQLite database (claims, digest history, posted answers) unless ``database_url`` is set."""
         return self.data_dir / "factdesk.sqlite3"
 
     @property
-    def digests_sqlite_path(self) -> Path:
+    def legacy_digests_path(self) -> Path:
+        """Where versions before the one database kept the digest history (imported once, then renamed)."""
         return self.data_dir / "digests.sqlite3"
-
-    @property
-    def claims_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.claims_sqlite_path.resolve()}"
 
 
 def load_settings(env_file: Path | None = Path(".env"), **overrides: Any) -> Settings:

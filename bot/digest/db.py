@@ -1,50 +1,25 @@
-"""The digest history's tables (all prefixed ``digest_``) and its engine.
+"""The digest history's tables (all prefixed ``digest_``), on the one database of :mod:`bot.core.db`.
 
-The schema is created with ``metadata.create_all`` and carries a one-row version
-table; a database written by a newer schema is refused rather than misread.
-Datetimes are stored as UTC and always come back timezone-aware (SQLite too).
+The schema comes from the Alembic migrations there (revision 0002); datetimes are
+stored as UTC and always come back timezone-aware (SQLite too).
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from bot.core.errors import ConfigError, StoreError
-from bot.dbtypes import UTCDateTime
+from bot.core.db.base import Base
+from bot.core.db.engine import make_engine
+from bot.core.db.migrate import upgrade_database
+from bot.core.errors import StoreError
 
 log = logging.getLogger(__name__)
-
-SCHEMA_VERSION = 1
-
-
-class Base(DeclarativeBase):
-    metadata = sa.MetaData(
-        naming_convention={
-            "ix": "ix_%(column_0_label)s",
-            "uq": "uq_%(table_name)s_%(column_0_name)s",
-            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-            "pk": "pk_%(table_name)s",
-        }
-    )
-    type_annotation_map = {  # noqa: RUF012 (SQLAlchemy reads this class attribute)
-        datetime: UTCDateTime(),
-        list[str]: sa.JSON(),
-        dict[str, Any]: sa.JSON(),
-    }
-
-
-class SchemaVersion(Base):
-    __tablename__ = "digest_schema"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    version: Mapped[int]
 
 
 class StoryRow(Base):
@@ -129,39 +104,23 @@ class PostRow(Base):
     posted_at: Mapped[datetime]
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; a SQLite file's folder is created first."""
-    try:
-        parsed = sa.make_url(url)
-    except sa.exc.ArgumentError as exc:
-        raise ConfigError(f"invalid database URL: {exc}") from exc
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    return sa.create_engine(parsed)
-
-
 class DigestDatabase:
-    """Owns the engine and session factory; creates the tables on first use."""
+    """Owns the session factory over the database's ``digest_*`` tables; migrates it on first use.
 
-    def __init__(self, url_or_engine: str | Engine) -> None:
+    Pass ``migrate=False`` when the caller (the application) has already migrated the database.
+    """
+
+    def __init__(self, url_or_engine: str | Engine, *, migrate: bool = True) -> None:
+        self._owns_engine = isinstance(url_or_engine, str)
         self.engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._ready = False
+        self._ready = not migrate
 
     def ensure_schema(self) -> None:
         if self._ready:
             return
         try:
-            Base.metadata.create_all(self.engine)
-            with self.session() as session, session.begin():
-                row = session.get(SchemaVersion, 1)
-                if row is None:
-                    session.add(SchemaVersion(id=1, version=SCHEMA_VERSION))
-                elif row.version > SCHEMA_VERSION:
-                    raise ConfigError(
-                        f"the digest database has schema version {row.version}, newer than this "
-                        f"factdesk ({SCHEMA_VERSION}); upgrade factdesk"
-                    )
+            upgrade_database(self.engine)
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(f"cannot open the digest database: {exc}") from exc
         self._ready = True
@@ -170,4 +129,6 @@ class DigestDatabase:
         return self._sessions()
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        """Dispose of the engine if this object created it from a URL."""
+        if self._owns_engine:
+            self.engine.dispose()

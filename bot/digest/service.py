@@ -1,7 +1,7 @@
 """The digest service: window → stories → summaries → stored digest, and the story history.
 
 Built from parts (store, embeddings, history database, summarizer, optional claim
-matcher); see :func:`bot.app.wiring.build_digest_service` for the defaults.
+matcher); :class:`bot.app.Factdesk` builds it with its defaults.
 """
 
 from __future__ import annotations

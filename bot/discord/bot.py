@@ -1,8 +1,8 @@
-"""The bot itself: built from the core's parts, loads one cog per feature, owns the error boundary.
+"""The bot itself: built on the application, loads one cog per feature, owns the error boundary.
 
-Nothing global: the answerer, claims service, digest service and index facade are
-passed in (as in discord.py's ``examples/advanced_startup.py``), so tests build the
-same bot with fakes and never connect.
+Nothing global: the application (:class:`bot.app.Factdesk`, or anything shaped like
+:class:`bot.app.services.FactdeskLike`) is passed in (as in discord.py's
+``examples/advanced_startup.py``), so tests build the same bot on fakes and never connect.
 """
 
 from __future__ import annotations
@@ -16,10 +16,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.app.services import (
+    AnswererLike,
+    AnswerPostsLike,
+    ClaimsLike,
+    DigestServiceLike,
+    FactdeskLike,
+    IndexAdminLike,
+)
 from bot.core.clock import utc_now, zone
 from bot.core.settings import Settings
 from bot.discord.errors import NO_MENTIONS, describe, report_interaction_error
-from bot.discord.services import AnswererLike, ClaimsLike, DigestServiceLike, IndexAdminLike
 from bot.discord.ui import actor_of
 
 log = logging.getLogger(__name__)
@@ -65,18 +72,15 @@ class FactdeskBot(commands.Bot):
 
     def __init__(
         self,
-        settings: Settings,
+        app: FactdeskLike,
         *,
-        answerer: AnswererLike,
-        claims: ClaimsLike,
-        digests: DigestServiceLike | None = None,
-        admin: IndexAdminLike | None = None,
-        feeds: Sequence[str] = (),
-        feed_interval_minutes: float = 30.0,
+        feeds: Sequence[str] | None = None,
+        feed_interval_minutes: float | None = None,
         clock: Callable[[], datetime] = utc_now,
         extensions: Sequence[str] = DEFAULT_EXTENSIONS,
         sync_commands: bool = True,
     ) -> None:
+        settings = app.settings
         zone(settings.timezone)  # fail at startup, not at the first digest, on an unknown zone
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -85,16 +89,39 @@ class FactdeskBot(commands.Bot):
             help_command=None,
             tree_cls=FactdeskTree,
         )
-        self.settings = settings
-        self.answerer = answerer
-        self.claims = claims
-        self.digests = digests
-        self.admin = admin
-        self.feeds = tuple(feeds)
-        self.feed_interval_minutes = feed_interval_minutes
+        self.app = app
+        self.feeds = tuple(settings.feeds if feeds is None else feeds)
+        self.feed_interval_minutes = (
+            settings.feed_poll_minutes if feed_interval_minutes is None else feed_interval_minutes
+        )
         self.clock = clock
         self.initial_extensions = tuple(extensions)
         self.sync_commands = sync_commands
+
+    # The application's parts, as the cogs use them.
+    @property
+    def settings(self) -> Settings:
+        return self.app.settings
+
+    @property
+    def answerer(self) -> AnswererLike:
+        return self.app.answerer
+
+    @property
+    def claims(self) -> ClaimsLike:
+        return self.app.claims
+
+    @property
+    def digests(self) -> DigestServiceLike:
+        return self.app.digests
+
+    @property
+    def admin(self) -> IndexAdminLike:
+        return self.app.admin
+
+    @property
+    def answer_posts(self) -> AnswerPostsLike:
+        return self.app.answer_posts
 
     async def setup_hook(self) -> None:
         for extension in self.initial_extensions:

@@ -303,8 +303,13 @@ def answer_embeds(answer: Answer, title: str | None = None) -> list[discord.Embe
 
 def sources_embeds(answer: Answer) -> list[discord.Embed]:
     """The cited passages, each with its character span in the article: what the Sources button shows."""
+    return source_passages_embeds(cited_sources(answer))
+
+
+def source_passages_embeds(sources: Sequence[Source]) -> list[discord.Embed]:
+    """Each source's passages with their character spans in the article."""
     embeds: list[discord.Embed] = []
-    for source in cited_sources(answer):
+    for source in sources:
         blocks: list[str] = []
         for i, passage in enumerate(source.passages, start=1):
             header = f"**Passage {i}** · characters {passage.start}–{passage.end}"

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.app.wiring import build_indexer, build_store
 from bot.core.errors import SourceError
 from bot.core.settings import Settings
 from index import clean as clean_module
@@ -28,6 +27,7 @@ from index.embeddings import LocalMiniLMEmbeddings
 from index.loaders import load_sources
 from index.models import Article, RawArticle, article_id
 from index.pipeline import IngestReport
+from tests.conftest import app_for
 from tests.hostile.conftest import assert_one_line_error
 
 STORY = (
@@ -521,8 +521,8 @@ def inbox(tmp_path: Path) -> Path:
 
 
 def ingest(settings: Settings, embeddings: LocalMiniLMEmbeddings, *sources: Path) -> IngestReport:
-    store = build_store(settings, embeddings)
-    return build_indexer(settings, store).ingest([str(s) for s in sources], None, settings.max_source_bytes)
+    with app_for(settings, embeddings) as app:
+        return app.ingest([str(s) for s in sources])
 
 
 def statuses(report: IngestReport) -> dict[str, int]:
@@ -534,8 +534,8 @@ def front_matter(title: str, body: str, outlet: str = "Harbour Post") -> str:
 
 
 def stored_bodies(settings: Settings, embeddings: LocalMiniLMEmbeddings) -> list[str]:
-    store = build_store(settings, embeddings)
-    return sorted(store.article_body(i) or "" for i in store.get_records())
+    with app_for(settings, embeddings) as app:
+        return sorted(app.store.article_body(i) or "" for i in app.store.get_records())
 
 
 def test_same_outlet_and_title_without_url_are_four_articles(
@@ -609,7 +609,8 @@ def test_one_bad_item_never_loses_the_batch(settings: Settings, embeddings: Loca
     assert lines["b-deep.json"].status == lines["c-mixed.jsonl#0"].status == lines["f-garbage.txt"].status == "error"
     for result in report.items:
         assert "\n" not in result.source + result.detail
-    records = build_store(settings, embeddings).get_records()
+    with app_for(settings, embeddings) as app:
+        records = app.store.get_records()
     assert len(records) == 5
     assert any(r.source.endswith("d-caf\\xe9.txt") for r in records.values())
 

@@ -15,10 +15,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.core.errors import ConfigError, PermissionDeniedError
+from bot.app.services import IndexAdminLike
+from bot.core.errors import PermissionDeniedError
 from bot.discord import render
 from bot.discord.errors import NO_MENTIONS
-from bot.discord.services import IndexAdminLike
 from bot.discord.ui import actor_of
 from index.fetch import check_url
 
@@ -31,28 +31,23 @@ log = logging.getLogger(__name__)
 class AdminCog(commands.Cog, name="Admin"):
     """What is in the index, and adding to it."""
 
-    def __init__(self, bot: FactdeskBot, admin: IndexAdminLike | None) -> None:
+    def __init__(self, bot: FactdeskBot, admin: IndexAdminLike) -> None:
         self.bot = bot
         self.admin = admin
         self.feeds = bot.feeds
         self.poll_feeds.change_interval(minutes=bot.feed_interval_minutes)
 
     async def cog_load(self) -> None:
-        if self.admin is not None and self.feeds:
+        if self.feeds:
             self.poll_feeds.start()
 
     async def cog_unload(self) -> None:
         self.poll_feeds.cancel()
 
-    def _admin(self) -> IndexAdminLike:
-        if self.admin is None:
-            raise ConfigError("index maintenance is not available on this bot")
-        return self.admin
-
     @app_commands.command(name="ingest", description="Add an article or feed URL to the index (moderators)")
     @app_commands.describe(url="An http(s) article or RSS/Atom feed URL")
     async def ingest(self, interaction: discord.Interaction, url: str) -> None:
-        admin = self._admin()
+        admin = self.admin
         actor = actor_of(interaction.user)
         if not self.bot.claims.is_moderator(actor):
             raise PermissionDeniedError("only moderators can add to the index")
@@ -66,7 +61,7 @@ class AdminCog(commands.Cog, name="Admin"):
 
     @app_commands.command(name="sources", description="Outlets in the index, with article counts and dates")
     async def sources(self, interaction: discord.Interaction) -> None:
-        stats = await asyncio.to_thread(self._admin().stats)
+        stats = await asyncio.to_thread(self.admin.stats)
         groups = render.group_embeds(render.outlets_embeds(stats))
         await interaction.response.send_message(embeds=groups[0], ephemeral=True, allowed_mentions=NO_MENTIONS)
         for group in groups[1:]:
@@ -74,7 +69,7 @@ class AdminCog(commands.Cog, name="Admin"):
 
     @app_commands.command(name="stats", description="Articles, chunks, outlets and date range of the index")
     async def stats(self, interaction: discord.Interaction) -> None:
-        stats = await asyncio.to_thread(self._admin().stats)
+        stats = await asyncio.to_thread(self.admin.stats)
         await interaction.response.send_message(
             embed=render.stats_embed(stats), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
@@ -92,7 +87,7 @@ class AdminCog(commands.Cog, name="Admin"):
 
     async def ingest_feeds(self) -> None:
         """Ingest every configured feed (re-ingesting is cheap: unchanged articles are skipped)."""
-        report = await asyncio.to_thread(self._admin().ingest, list(self.feeds))
+        report = await asyncio.to_thread(self.admin.ingest, list(self.feeds))
         added, updated = report.count("added"), report.count("updated")
         log.info("feed poll: %d added, %d updated, %d errors", added, updated, len(report.errors))
         if added or updated or report.errors:
@@ -103,7 +98,7 @@ class AdminCog(commands.Cog, name="Admin"):
         if added or updated:
             # New reporting may contradict recent reporting: queue it for moderators (the
             # moderation cog posts pending suggestions with Accept/Dismiss buttons).
-            queued = await asyncio.to_thread(self._admin().suggest_flags, SUGGEST_WINDOW_DAYS)
+            queued = await asyncio.to_thread(self.admin.suggest_flags, SUGGEST_WINDOW_DAYS)
             log.info("feed poll: %d suggested flags queued", queued)
 
 

@@ -7,6 +7,7 @@ which replaces it. Limits (length, rate) are checked before any work is done.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -22,7 +23,6 @@ from bot.answer.models import Answer
 from bot.core.clock import parse_since
 from bot.core.errors import InvalidInputError, PermissionDeniedError
 from bot.core.text.markers import strip_citations
-from bot.core.text.sentences import sentences_of
 from bot.discord import render
 from bot.discord.conversation import ConversationMemory, Turn, compose_question
 from bot.discord.errors import NO_MENTIONS, report_message_error
@@ -30,6 +30,7 @@ from bot.discord.ratelimit import AskLimits
 from bot.discord.ui import FactdeskView, FlagModal
 
 if TYPE_CHECKING:
+    from bot.answer.posts import PostedAnswer
     from bot.discord.bot import FactdeskBot
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,11 @@ class AnswerTarget(Protocol):
 
     async def preview(self, text: str) -> None: ...
 
-    async def finish(self, groups: list[list[discord.Embed]], view: discord.ui.View | None) -> discord.Message: ...
+    async def finish(
+        self, groups: list[list[discord.Embed]], view: discord.ui.View | None
+    ) -> tuple[discord.Message, discord.Message]:
+        """Show the answer; returns its first message and the message that carries ``view``."""
+        ...
 
     async def discard(self) -> None: ...
 
@@ -73,16 +78,21 @@ class InteractionTarget:
     async def preview(self, text: str) -> None:
         await self.interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
 
-    async def finish(self, groups: list[list[discord.Embed]], view: discord.ui.View | None) -> discord.Message:
+    async def finish(
+        self, groups: list[list[discord.Embed]], view: discord.ui.View | None
+    ) -> tuple[discord.Message, discord.Message]:
         last = len(groups) - 1
         first_view: dict[str, Any] = {"view": view} if view is not None and last == 0 else {}
         message = await self.interaction.edit_original_response(
             content=None, embeds=groups[0], allowed_mentions=NO_MENTIONS, **first_view
         )
+        carrier: discord.Message = message
         for i, group in enumerate(groups[1:], start=1):
             extra: dict[str, Any] = {"view": view} if view is not None and i == last else {}
-            await self.interaction.followup.send(embeds=group, allowed_mentions=NO_MENTIONS, wait=True, **extra)
-        return message
+            carrier = await self.interaction.followup.send(
+                embeds=group, allowed_mentions=NO_MENTIONS, wait=True, **extra
+            )
+        return message, carrier
 
     async def discard(self) -> None:
         """Drop the public "thinking…" message so the error can be shown privately instead."""
@@ -105,7 +115,9 @@ class MessageTarget:
         else:
             self.sent = await self.sent.edit(content=text, allowed_mentions=NO_MENTIONS)
 
-    async def finish(self, groups: list[list[discord.Embed]], view: discord.ui.View | None) -> discord.Message:
+    async def finish(
+        self, groups: list[list[discord.Embed]], view: discord.ui.View | None
+    ) -> tuple[discord.Message, discord.Message]:
         last = len(groups) - 1
         first_view: dict[str, Any] = {"view": view} if view is not None and last == 0 else {}
         if self.sent is None:
@@ -114,10 +126,11 @@ class MessageTarget:
             )
         else:
             self.sent = await self.sent.edit(content=None, embeds=groups[0], allowed_mentions=NO_MENTIONS, **first_view)
+        carrier = self.sent
         for i, group in enumerate(groups[1:], start=1):
             extra: dict[str, Any] = {"view": view} if view is not None and i == last else {}
-            await self.message.channel.send(embeds=group, allowed_mentions=NO_MENTIONS, **extra)
-        return self.sent
+            carrier = await self.message.channel.send(embeds=group, allowed_mentions=NO_MENTIONS, **extra)
+        return self.sent, carrier
 
     async def discard(self) -> None:
         if self.sent is not None:
@@ -135,7 +148,7 @@ class AnswerView(FactdeskView):
     """Buttons under an answer: its cited passages (for anyone) and flagging a claim (moderators).
 
     The buttons carry fixed custom ids, so after this view times out or the bot restarts,
-    :class:`PostedAnswerView` answers their clicks from the message itself.
+    :class:`PostedAnswerView` answers their clicks from the answer recorded for that message.
     """
 
     def __init__(self, bot: FactdeskBot, answer: Answer, timeout: float | None = ANSWER_VIEW_TIMEOUT) -> None:
@@ -160,8 +173,9 @@ class PostedAnswerView(FactdeskView):
     """The answer buttons of messages whose :class:`AnswerView` is gone (timed out, or a restart).
 
     Registered once, without a message: discord.py routes a click here only when no live view
-    owns that message. The passages are no longer in memory, so Sources lists what the message
-    itself shows; Flag works as before, from the answer's first sentence.
+    owns that message. The answer was recorded under the id of the message carrying the buttons
+    (``answer_posts``), so Sources shows its cited passages and Flag its first sentence. A message
+    posted before answers were recorded gets the sources its embeds list and an empty flag form.
     """
 
     def __init__(self, bot: FactdeskBot) -> None:
@@ -170,6 +184,13 @@ class PostedAnswerView(FactdeskView):
 
     @discord.ui.button(label="Sources", emoji="📚", style=discord.ButtonStyle.secondary, custom_id=SOURCES_BUTTON_ID)
     async def sources(self, interaction: discord.Interaction, button: discord.ui.Button[PostedAnswerView]) -> None:
+        posted = await self._posted(interaction)
+        if posted is not None:
+            groups = render.group_embeds(render.source_passages_embeds(posted.sources))
+            await interaction.response.send_message(embeds=groups[0], ephemeral=True, allowed_mentions=NO_MENTIONS)
+            for group in groups[1:]:
+                await interaction.followup.send(embeds=group, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return
         embeds = interaction.message.embeds if interaction.message is not None else []
         text = "\n".join(
             f.value for e in embeds for f in e.fields if f.name in ("Sources", "Sources (continued)") and f.value
@@ -180,9 +201,13 @@ class PostedAnswerView(FactdeskView):
 
     @discord.ui.button(label="Flag a claim", emoji="🚩", style=discord.ButtonStyle.danger, custom_id=FLAG_BUTTON_ID)
     async def flag(self, interaction: discord.Interaction, button: discord.ui.Button[PostedAnswerView]) -> None:
-        embeds = interaction.message.embeds if interaction.message is not None else []
-        sentences = sentences_of(embeds[0].description or "") if embeds else []
-        await open_flag_modal(self.bot, interaction, sentences[0] if sentences else "")
+        posted = await self._posted(interaction)
+        await open_flag_modal(self.bot, interaction, posted.first_sentence if posted is not None else "")
+
+    async def _posted(self, interaction: discord.Interaction) -> PostedAnswer | None:
+        if interaction.message is None:
+            return None
+        return await asyncio.to_thread(self.bot.answer_posts.get, str(interaction.message.id))
 
 
 async def open_flag_modal(bot: FactdeskBot, interaction: discord.Interaction, sentence: str) -> None:
@@ -248,7 +273,9 @@ class AskCog(commands.Cog, name="Ask"):
             raise RuntimeError("the answer stream ended without a final answer")
         view = None if answer.refused else AnswerView(self.bot, answer)
         groups = render.group_embeds(render.answer_embeds(answer, title=title))
-        message = await target.finish(groups, view)
+        message, carrier = await target.finish(groups, view)
+        if view is not None:  # what the buttons need after a restart, keyed by the message carrying them
+            await asyncio.to_thread(self.bot.answer_posts.record, str(carrier.id), answer)
         return answer, message
 
     # ------------------------------------------------------------------ /ask

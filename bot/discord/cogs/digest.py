@@ -20,13 +20,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from bot.app.services import DigestServiceLike
 from bot.core.clock import zone
 from bot.core.errors import ConfigError, InvalidInputError
 from bot.digest.models import Digest
 from bot.digest.window import Window, day_window, since_window
 from bot.discord import render
 from bot.discord.errors import NO_MENTIONS
-from bot.discord.services import DigestServiceLike
 
 if TYPE_CHECKING:
     from bot.discord.bot import FactdeskBot
@@ -82,7 +82,7 @@ class DigestCog(commands.Cog, name="Digest"):
     def __init__(
         self,
         bot: FactdeskBot,
-        digests: DigestServiceLike | None,
+        digests: DigestServiceLike,
         *,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
@@ -94,18 +94,13 @@ class DigestCog(commands.Cog, name="Digest"):
         self.daily.change_interval(time=run_times(self.settings.digest_time, self.settings.timezone))
 
     async def cog_load(self) -> None:
-        if self.digests is not None and self.settings.digest_channel_id:
+        if self.settings.digest_channel_id:
             self.daily.start()
         else:
-            log.info("daily digest off: no digest service or FACTDESK_DIGEST_CHANNEL_ID")
+            log.info("daily digest off: no FACTDESK_DIGEST_CHANNEL_ID")
 
     async def cog_unload(self) -> None:
         self.daily.cancel()
-
-    def _service(self) -> DigestServiceLike:
-        if self.digests is None:
-            raise ConfigError("digests are not available on this bot")
-        return self.digests
 
     # ------------------------------------------------------------------ /digest
     @app_commands.command(name="digest", description="The top stories of a day, each sentence cited.")
@@ -114,7 +109,7 @@ class DigestCog(commands.Cog, name="Digest"):
         date="A day as YYYY-MM-DD (server timezone); default: the last 24 hours",
     )
     async def digest(self, interaction: discord.Interaction, topic: str | None = None, date: str | None = None) -> None:
-        service = self._service()
+        service = self.digests
         window = requested_window(date, self.clock(), self.settings.timezone)
         await interaction.response.defer(thinking=True)
         result = await asyncio.to_thread(service.get_or_create, window, (topic or "").strip() or None)
@@ -140,7 +135,7 @@ class DigestCog(commands.Cog, name="Digest"):
 
     async def post_if_due(self, now: datetime | None = None) -> discord.Message | None:
         """Post the current daily window's digest unless it is not due yet or was already posted."""
-        service = self._service()
+        service = self.digests
         window = daily_window(now or self.clock(), self.settings.digest_time, self.settings.timezone)
         if window is None:
             return None

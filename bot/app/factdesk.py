@@ -1,0 +1,325 @@
+"""The application object: every part of factdesk, assembled once from settings.
+
+``Factdesk.from_settings(settings)`` is the one place that knows how the parts fit
+together. The command line, the Discord bot and the evaluation receive a ``Factdesk``;
+so can any other front end, or a script::
+
+    from bot.app import Factdesk
+    from bot.core.settings import load_settings
+
+    with Factdesk.from_settings(load_settings()) as app:
+        app.ingest(["samples/corpus"])
+        print(app.ask("Is the Putin–Zelenskyy meeting scheduled?").render())
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from types import TracebackType
+
+from langchain_core.language_models import BaseChatModel
+from sqlalchemy.engine import Engine
+
+from bot.answer.chain import Answerer
+from bot.answer.extractive import ExtractiveEngine
+from bot.answer.models import Answer
+from bot.answer.posts import AnswerPosts
+from bot.answer.retrieval import HybridRetriever
+from bot.app.admin import IndexAdmin
+from bot.claims.matching import ClaimMatcher
+from bot.claims.service import ClaimsService, SuggestionView
+from bot.claims.suggest import Finder, RuleFinder, suggest_flags
+from bot.core.clock import parse_since, utc_now
+from bot.core.db.engine import open_database
+from bot.core.llm import make_chat_model
+from bot.core.prompts import PromptLibrary
+from bot.core.settings import Settings
+from bot.digest.db import DigestDatabase
+from bot.digest.models import Digest
+from bot.digest.service import DigestService
+from bot.digest.summary import StorySummarizer
+from bot.digest.window import Window, resolve_window
+from bot.verify.citations import CitationVerifier, VectorCache
+from bot.verify.disagreements import SourceDisagreements
+from bot.verify.facts import FactSupport, TextAnalyzer, texts_conflict
+from bot.verify.llm_contradictions import LLMContradictionFinder
+from index.bm25 import BM25Index
+from index.chunking import Chunker
+from index.embeddings import NamedEmbeddings, make_embeddings
+from index.fetch import Fetcher
+from index.pipeline import Indexer, IngestReport, ItemResult
+from index.stats import IndexStats
+from index.store import ChunkStore, make_client
+
+log = logging.getLogger(__name__)
+
+ANSWER_PROMPT = "answer"
+DIGEST_PROMPT = "digest"
+CONTRADICTIONS_PROMPT = "contradictions"
+
+
+def build_embeddings(settings: Settings) -> NamedEmbeddings:
+    """The configured embedding model (local MiniLM, or OpenAI's)."""
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    return make_embeddings(
+        settings.embedding,
+        batch_size=settings.embedding_batch_size,
+        threads=settings.embedding_threads,
+        window=settings.embedding_window,
+        max_windows=settings.embedding_max_windows,
+        openai_model=settings.openai_embedding_model,
+        api_key=key,
+        base_url=settings.openai_base_url,
+        timeout=settings.llm_timeout,
+    )
+
+
+class Factdesk:
+    """factdesk's parts, built once: store, indexer, answerer, digests, claims, contradiction finder, LLM.
+
+    Every part is always there (offline, ``llm`` is None and the extractive engine and the rule
+    contradiction finder do the work). Close it when done, or use it as a context manager.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: ChunkStore,
+        indexer: Indexer,
+        engine: Engine,
+        claims: ClaimsService,
+        claim_matcher: ClaimMatcher,
+        contradictions: Finder,
+        answerer: Answerer,
+        digests: DigestService,
+        extractive_digests: DigestService,
+        admin: IndexAdmin,
+        answer_posts: AnswerPosts,
+        llm: BaseChatModel | None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.embeddings = store.embeddings
+        self.indexer = indexer
+        self.engine = engine
+        self.claims = claims
+        self.claim_matcher = claim_matcher
+        self.contradictions = contradictions
+        self.answerer = answerer
+        self.digests = digests
+        self._extractive_digests = extractive_digests
+        self.admin = admin
+        self.answer_posts = answer_posts
+        self.llm = llm
+        self.clock = clock
+        self._closed = False
+
+    # ------------------------------------------------------------------ assembly
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        embeddings: NamedEmbeddings | None = None,
+        llm: BaseChatModel | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> Factdesk:
+        """Everything from ``settings``; ``embeddings`` and ``llm`` replace the configured ones (tests, benchmarks).
+
+        Without an ``llm`` the configured chat model is used, or none at all offline (no API key).
+        """
+        embeddings = embeddings or build_embeddings(settings)
+        chat = llm if llm is not None else make_chat_model(settings)
+        client = make_client(settings.chroma_dir, settings.chroma_host, settings.chroma_port, settings.chroma_ssl)
+        store = ChunkStore(client, settings.collection, embeddings)
+        indexer = Indexer(
+            store=store,
+            chunker=Chunker(settings.chunk_tokens, settings.chunk_overlap_tokens),
+            embeddings=embeddings,
+            bm25_dir=settings.bm25_dir,
+            near_duplicate_threshold=settings.near_duplicate_threshold,
+            conflicts=_conflict_guard(),
+        )
+        prompts = PromptLibrary(settings.prompts_dir)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = open_database(settings)
+        claims = ClaimsService(
+            engine,
+            embeddings,
+            moderator_user_ids=settings.moderator_user_ids,
+            moderator_role_ids=settings.moderator_role_ids,
+            clock=clock,
+            migrate=False,
+        )
+        matcher = ClaimMatcher(claims, embeddings)
+        contradictions: Finder = (
+            LLMContradictionFinder(chat, prompts.get(CONTRADICTIONS_PROMPT)) if chat is not None else RuleFinder()
+        )
+        # The verifier re-reads sentences the extractive engine just embedded: one cache for both.
+        cache = VectorCache(embeddings)
+        extractive = ExtractiveEngine(embeddings, cache=cache)
+        facts = FactSupport()  # one spaCy pipeline for support checks and source disagreements
+        verifier = CitationVerifier(embeddings, cache=cache, facts=facts)
+        database = DigestDatabase(engine, migrate=False)
+
+        def digest_service(model: BaseChatModel | None) -> DigestService:
+            prompt = prompts.get(DIGEST_PROMPT) if model is not None else None
+            return DigestService(
+                store,
+                database,
+                StorySummarizer(extractive, verifier, model, prompt),
+                timezone=settings.timezone,
+                claim_matcher=matcher,
+                clock=clock,
+            )
+
+        digests = digest_service(chat)
+        retriever = HybridRetriever(store, lambda: load_bm25(indexer, store), embeddings)
+        answerer = Answerer(
+            retriever=retriever,
+            prompts=prompts,
+            extractive=extractive,
+            verifier=verifier,
+            llm=chat,
+            claim_matcher=matcher,
+            # Rules, not the LLM: a second model call per answer would double its cost and latency;
+            # the LLM compares statements for moderators' suggested flags instead (app.contradictions).
+            disagreements=SourceDisagreements(analyzer=facts.analyzer),
+            also_in=also_in_lookup(store),
+            timelines=digests,
+            k=settings.retrieval_k,
+            context_tokens=settings.context_tokens,
+            max_question_chars=settings.max_question_chars,
+            clock=clock,
+        )
+        admin = IndexAdmin(
+            store,
+            indexer,
+            lambda: build_fetcher(settings),
+            claims,
+            contradictions,
+            max_source_bytes=settings.max_source_bytes,
+            data_dir=None if settings.chroma_host else settings.data_dir,
+            clock=clock,
+        )
+        return cls(
+            settings,
+            store=store,
+            indexer=indexer,
+            engine=engine,
+            claims=claims,
+            claim_matcher=matcher,
+            contradictions=contradictions,
+            answerer=answerer,
+            digests=digests,
+            extractive_digests=digest_service(None) if chat is not None else digests,
+            admin=admin,
+            answer_posts=AnswerPosts(engine, clock),
+            llm=chat,
+            clock=clock,
+        )
+
+    def close(self) -> None:
+        """Release the database connections (the store needs no closing)."""
+        if not self._closed:
+            self.engine.dispose()
+            self._closed = True
+
+    def __enter__(self) -> Factdesk:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ Python API
+    def ask(
+        self,
+        question: str,
+        *,
+        outlet: str | None = None,
+        since: datetime | str | None = None,
+        until: datetime | str | None = None,
+    ) -> Answer:
+        """A cited answer; ``since``/``until`` take datetimes or what ``--since`` takes (``7d``, ``2025-04-03``)."""
+        return self.answerer.ask(
+            question, outlet=outlet, since=self._moment(since, "--since"), until=self._moment(until, "--until")
+        )
+
+    def ingest(self, sources: Sequence[str], on_item: Callable[[ItemResult], None] | None = None) -> IngestReport:
+        """Load, clean, chunk and index files, folders, URLs and feeds (safe to rerun)."""
+        return self.admin.ingest(sources, on_item)
+
+    def stats(self) -> IndexStats:
+        return self.admin.stats()
+
+    def window(self, since: str | None = None, day: str | None = None, now: datetime | None = None) -> Window:
+        """The digest window ``--since``/``--date`` name (default: the last 24 hours)."""
+        return resolve_window(since, day, now or self.clock(), self.settings.timezone)
+
+    def digest(
+        self,
+        window: Window | None = None,
+        *,
+        since: str | None = None,
+        day: str | None = None,
+        topic: str | None = None,
+        force: bool = False,
+        extractive: bool = False,
+    ) -> Digest:
+        """The digest of ``window`` (or of ``since``/``day``), stored so asking again is instant."""
+        service = self._extractive_digests if extractive else self.digests
+        return service.get_or_create(window or self.window(since, day), topic=topic, force=force)
+
+    def suggest_flags(self, since: datetime | str = "7d") -> list[SuggestionView]:
+        """Queue suggested flags where recent articles contradict each other (the app's contradiction finder)."""
+        start = self._moment(since, "--since") or self.clock()
+        return suggest_flags(self.store, self.claims, start, self.contradictions)
+
+    def _moment(self, value: datetime | str | None, option: str) -> datetime | None:
+        if value is None or isinstance(value, datetime):
+            return value
+        return parse_since(value, self.clock(), self.settings.timezone, option=option)
+
+
+def build_fetcher(settings: Settings) -> Fetcher:
+    return Fetcher(
+        timeout=settings.fetch_timeout,
+        max_bytes=settings.max_source_bytes,
+        max_redirects=settings.fetch_max_redirects,
+        user_agent=settings.user_agent,
+    )
+
+
+def load_bm25(indexer: Indexer, store: ChunkStore) -> BM25Index:
+    """The BM25 sidecar matching the store, rebuilt first if missing or stale."""
+    if indexer.bm25_dir is None:  # pragma: no cover - the app always configures one
+        raise RuntimeError("no BM25 folder configured")
+    current = BM25Index.load(indexer.bm25_dir)
+    if current is None or current.stamp != store.generation():
+        indexer.refresh_bm25(bump=False)
+        current = BM25Index.load(indexer.bm25_dir)
+    if current is None:  # pragma: no cover - refresh_bm25 just wrote it
+        raise RuntimeError("BM25 sidecar could not be built")
+    return current
+
+
+def also_in_lookup(store: ChunkStore) -> Callable[[str], tuple[str, ...]]:
+    """Outlets that carried a near-duplicate copy of an article (for source lines)."""
+
+    def lookup(article_id: str) -> tuple[str, ...]:
+        record = store.get_records([article_id]).get(article_id)
+        return record.also_in if record else ()
+
+    return lookup
+
+
+def _conflict_guard() -> Callable[[str, str], bool]:
+    """The near-duplicate merge's guard: spaCy is loaded only when a near-duplicate is found."""
+    analyzer = TextAnalyzer()
+    return lambda a, b: texts_conflict(a, b, analyzer) is not None
