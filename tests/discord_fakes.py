@@ -34,7 +34,7 @@ from discord.http import Route
 
 from bot.answer.models import Answer, ClaimWarning
 from bot.core.models import CitedSentence, Passage, Source
-from bot.digest.models import Digest, DigestSource, DigestStory, DisputedMark
+from bot.digest.models import Digest, DigestStory, DisputedMark
 from bot.digest.window import Window
 from bot.discord.bot import FactdeskBot
 from index.pipeline import IngestReport, ItemResult
@@ -844,16 +844,16 @@ def make_answer(
 
 def make_digest(window: Window, topic: str | None = None, stories: int = 2) -> Digest:
     sources = [
-        DigestSource(
+        Source(
             1,
             "a1",
             "Ceasefire plan presented",
             "Harbour Times",
             "https://news.example/1",
             window.start,
-            ("Northline",),
+            also_in=("Northline",),
         ),
-        DigestSource(2, "a2", "Kell bridge closed for repairs", "Gazette", "https://news.example/2", window.start),
+        Source(2, "a2", "Kell bridge closed for repairs", "Gazette", "https://news.example/2", window.start),
     ]
     made = [
         DigestStory(

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from bot.core.models import CitedSentence, Passage, Source
+from bot.core.render import source_line
 
 Engine = Literal["llm", "extractive", "refusal"]
 
@@ -61,15 +62,8 @@ class Answer:
         return sorted(seen)
 
     def render_sources(self) -> str:
-        lines = []
-        for source in self.sources:
-            if source.number not in self.cited_numbers():
-                continue
-            when = source.published_at.date().isoformat() if source.published_at else "date unknown"
-            also = f" (also: {', '.join(source.also_in)})" if source.also_in else ""
-            url = f" {source.url}" if source.url else ""
-            lines.append(f"[{source.number}] {source.title} — {source.outlet}{also}, {when}.{url}")
-        return "\n".join(lines)
+        cited = set(self.cited_numbers())
+        return "\n".join(source_line(s) for s in self.sources if s.number in cited)
 
     def render(self) -> str:
         """Plain text as the CLI prints it: answer, notes, warnings, then sources."""

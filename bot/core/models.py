@@ -51,7 +51,10 @@ class Passage:
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """One numbered source of an answer: an article and the passages of it shown to the engine."""
+    """One numbered source of an answer or a digest: an article and the passages of it shown to the engine.
+
+    Numbers are local to the answer or digest. A stored digest keeps its sources without passages.
+    """
 
     number: int
     article_id: str
@@ -59,15 +62,15 @@ class Source:
     outlet: str
     url: str | None
     published_at: datetime | None
-    passages: tuple[Passage, ...]
+    passages: tuple[Passage, ...] = ()
     also_in: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
         return "\n…\n".join(p.text for p in self.passages)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, passages: bool = True) -> dict[str, Any]:
+        data: dict[str, Any] = {
             "number": self.number,
             "article_id": self.article_id,
             "title": self.title,
@@ -75,8 +78,12 @@ class Source:
             "url": self.url,
             "published_at": self.published_at.isoformat() if self.published_at else None,
             "also_in": list(self.also_in),
-            "passages": [{"chunk_id": p.chunk_id, "span": [p.start, p.end], "text": p.text} for p in self.passages],
         }
+        if passages:
+            data["passages"] = [
+                {"chunk_id": p.chunk_id, "span": [p.start, p.end], "text": p.text} for p in self.passages
+            ]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Source:

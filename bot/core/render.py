@@ -1,4 +1,4 @@
-"""Plain-text renderings of shared models: the sources block a prompt carries.
+"""Plain-text renderings of shared models: a cited source's line, the sources block a prompt carries.
 
 Discord's renderings (markdown, escaped) live in :mod:`bot.discord.render`.
 """
@@ -22,3 +22,11 @@ def prompt_sources(sources: Sequence[Source]) -> str:
             f"Title: {fence(source.title)}\n{body}\n</source>"
         )
     return "\n\n".join(blocks)
+
+
+def source_line(source: Source) -> str:
+    """``[n] Title — Outlet (also: …), 2025-04-05. https://…``: how answers and digests list a source."""
+    when = source.published_at.date().isoformat() if source.published_at else "date unknown"
+    also = f" (also: {', '.join(source.also_in)})" if source.also_in else ""
+    url = f" {source.url}" if source.url else ""
+    return f"[{source.number}] {source.title} — {source.outlet}{also}, {when}.{url}"

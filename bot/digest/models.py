@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.core.models import CitedSentence
+from bot.core.models import CitedSentence, Source
+from bot.core.render import source_line
 from bot.digest.window import Window
 
 
@@ -36,48 +37,6 @@ def render_sentence(sentence: CitedSentence) -> str:
     if text[-1:] in ".!?" and not text.endswith("..."):
         return f"{text[:-1]} {marks}{text[-1]}"
     return f"{text} {marks}"
-
-
-@dataclass(frozen=True, slots=True)
-class DigestSource:
-    """One numbered source of a digest (numbers are local to the digest)."""
-
-    number: int
-    article_id: str
-    title: str
-    outlet: str
-    url: str | None
-    published_at: datetime | None
-    also_in: tuple[str, ...] = ()
-
-    def render(self) -> str:
-        when = self.published_at.date().isoformat() if self.published_at else "date unknown"
-        also = f" (also: {', '.join(self.also_in)})" if self.also_in else ""
-        url = f" {self.url}" if self.url else ""
-        return f"[{self.number}] {self.title} — {self.outlet}{also}, {when}.{url}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "number": self.number,
-            "article_id": self.article_id,
-            "title": self.title,
-            "outlet": self.outlet,
-            "url": self.url,
-            "published_at": _iso(self.published_at),
-            "also_in": list(self.also_in),
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DigestSource:
-        return cls(
-            number=int(data["number"]),
-            article_id=str(data["article_id"]),
-            title=str(data["title"]),
-            outlet=str(data["outlet"]),
-            url=data.get("url"),
-            published_at=_dt(data.get("published_at")),
-            also_in=tuple(data.get("also_in", [])),
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +147,7 @@ class Digest:
     topic: str | None
     generated_at: datetime
     stories: list[DigestStory]
-    sources: list[DigestSource]
+    sources: list[Source]  # without passages
     article_count: int = 0  # articles in the digest's stories (all the window's without a topic)
     story_count: int = 0
     undated_count: int = 0
@@ -255,7 +214,7 @@ class Digest:
             )
             parts.append("\n\n".join(block))
         if self.sources:
-            parts.append("## Sources\n" + "\n".join(s.render() for s in self.sources))
+            parts.append("## Sources\n" + "\n".join(source_line(s) for s in self.sources))
         parts.append("---\n" + "\n".join(f"- {line}" for line in self.footer()))
         return "\n\n".join(parts) + "\n"
 
@@ -272,7 +231,7 @@ class Digest:
             "window_articles": self.window_articles,
             "message": self.empty_message() if not self.stories else None,
             "stories": [s.to_dict() for s in self.stories],
-            "sources": [s.to_dict() for s in self.sources],
+            "sources": [s.to_dict(passages=False) for s in self.sources],
             "engine": self.engine,
             "prompt": {"name": self.prompt_name, "hash": self.prompt_hash},
             "notes": list(self.notes),
@@ -289,7 +248,7 @@ class Digest:
             topic=data.get("topic"),
             generated_at=generated,
             stories=[DigestStory.from_dict(s) for s in data.get("stories", [])],
-            sources=[DigestSource.from_dict(s) for s in data.get("sources", [])],
+            sources=[Source.from_dict(s) for s in data.get("sources", [])],
             article_count=int(data.get("article_count", 0)),
             story_count=int(data.get("story_count", 0)),
             undated_count=int(data.get("undated_count", 0)),

@@ -12,7 +12,7 @@ from dataclasses import replace
 from bot.core.models import CitedSentence, Passage, Source
 from bot.digest.clustering import Span, StoryCluster
 from bot.digest.content import WindowArticle
-from bot.digest.models import DigestSource, DigestStory
+from bot.digest.models import DigestStory
 
 MAX_SOURCES_PER_STORY = 6
 MAX_SPANS_PER_SOURCE = 3
@@ -59,7 +59,7 @@ class SourceBook:
             )
         return out
 
-    def finalize(self, stories: Sequence[DigestStory]) -> list[DigestSource]:
+    def finalize(self, stories: Sequence[DigestStory]) -> list[Source]:
         """Renumber cited sources 1..n in reading order, rewriting every story's citations in place."""
         order: list[int] = []
         for story in stories:
@@ -73,11 +73,11 @@ class SourceBook:
                 for m in story.disputed
             ]
         by_number = {n: a for a, n in self._numbers.items()}
-        sources: list[DigestSource] = []
+        sources: list[Source] = []
         for old in order:
             article = self._articles[by_number[old]]
             sources.append(
-                DigestSource(
+                Source(
                     number=mapping[old],
                     article_id=article.id,
                     title=article.title,

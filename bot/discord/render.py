@@ -17,7 +17,7 @@ import discord
 from bot.answer.models import Answer, Source
 from bot.claims.models import ClaimStatus, SuggestionStatus, Verdict
 from bot.claims.service import ClaimView, SuggestionView
-from bot.digest.models import Digest, DigestSource, render_sentence
+from bot.digest.models import Digest, render_sentence
 from index.pipeline import IngestReport
 from index.stats import IndexStats
 
@@ -248,7 +248,7 @@ def group_embeds(embeds: Sequence[discord.Embed]) -> list[list[discord.Embed]]:
 
 
 def source_line(source: Source) -> str:
-    """``[n] [Title](url) — Outlet (also: …), 2025-04-05``."""
+    """``[n] [Title](url) — Outlet (also: …), 2025-04-05``: a cited source of an answer or a digest, in markdown."""
     when = source.published_at.date().isoformat() if source.published_at else "date unknown"
     also = f" (also: {escape(', '.join(source.also_in))})" if source.also_in else ""
     title = link(source.title or "Untitled", source.url)
@@ -332,13 +332,6 @@ def source_passages_embeds(sources: Sequence[Source]) -> list[discord.Embed]:
 # --------------------------------------------------------------------------- digests
 
 
-def digest_source_line(source: DigestSource) -> str:
-    when = source.published_at.date().isoformat() if source.published_at else "date unknown"
-    also = f" (also: {escape(', '.join(source.also_in))})" if source.also_in else ""
-    title = link(source.title or "Untitled", source.url)
-    return f"[{source.number}] {title} — {escape(source.outlet)}{also}, {when}"
-
-
 def digest_embeds(digest: Digest) -> list[discord.Embed]:
     """Ranked stories as fields (split when long), then the numbered sources, then how it was made."""
     if digest.stories:
@@ -364,7 +357,7 @@ def digest_embeds(digest: Digest) -> list[discord.Embed]:
         )
         pager.add_section(f"{rank}. {escape(story.headline)}", lines)
     if digest.sources:
-        pager.add_section("Sources", [digest_source_line(s) for s in digest.sources])
+        pager.add_section("Sources", [source_line(s) for s in digest.sources])
     return pager.finish("\n".join(digest.footer()))
 
 

@@ -18,7 +18,7 @@ from bot.digest.clustering import StoryClusterer, main_story_of
 from bot.digest.content import WindowArticle, WindowChunk, WindowContent
 from bot.digest.entities import EntityVocabulary, capitalised_words
 from bot.digest.linkage import average_linkage
-from bot.digest.models import Digest, DigestSource, DigestStory, render_sentence
+from bot.digest.models import Digest, DigestStory, render_sentence
 from bot.digest.summary import StorySummarizer
 from bot.digest.window import Window, day_window, resolve_window
 from bot.verify.citations import VerificationResult
@@ -243,8 +243,8 @@ def test_digest_round_trips_through_its_dict() -> None:
         generated_at=NOW,
         stories=[story],
         sources=[
-            DigestSource(1, "x", "Bridge shut", "A", "https://a.test/x", window.start),
-            DigestSource(2, "y", "Six weeks", "B", None, window.start, ("C",)),
+            Source(1, "x", "Bridge shut", "A", "https://a.test/x", window.start),
+            Source(2, "y", "Six weeks", "B", None, window.start, also_in=("C",)),
         ],
         article_count=2,
         window_articles=2,
