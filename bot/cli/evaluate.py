@@ -164,3 +164,65 @@ def summedits(
     if json_out:
         json_out.write_text(json.dumps(figures, indent=2) + "\n")
     typer.echo(json.dumps(figures, indent=2))
+
+
+@eval_app.command("conflicts")
+@user_errors
+def conflicts(
+    ctx: typer.Context,
+    data: Path = typer.Option(..., "--data", help="conflicts-format JSONL (python -m benchmarks.conflicts_data)"),
+    json_out: Path | None = typer.Option(None, "--json", help="also write the figures as JSON here"),
+    limit: int = typer.Option(0, help="only the first N records (0 = all)"),
+    details: Path | None = typer.Option(None, help="write each record's answers and flags here (JSONL)"),
+) -> None:
+    """Per record: true, altered and mixed sources, each in a fresh index; is the disagreement shown?"""
+    from bot.app.factdesk import build_embeddings
+    from bot.eval.conflicts import Outcome, Record, evaluate, factdesk_sessions, load_records
+
+    st = state(ctx)
+    if not data.is_file():
+        raise InvalidInputError(f"{data}: file not found")
+    records = load_records(data)[: limit or None]
+    embeddings = build_embeddings(st.settings)  # loaded once, shared by every temporary index
+    out = details.open("w", encoding="utf-8") if details else None
+
+    def write_details(record: Record, outcomes: dict[str, Outcome]) -> None:
+        if out is not None:
+            out.write(json.dumps({"id": record.id, **{k: v.to_dict() for k, v in outcomes.items()}}) + "\n")
+
+    try:
+        with _progress(st) as progress:
+            task = progress.add_task("records", total=len(records))
+            scores = evaluate(
+                records,
+                factdesk_sessions(st.settings, embeddings),
+                progress=lambda done: progress.update(task, completed=done),
+                details=write_details,
+            )
+    finally:
+        if out is not None:
+            out.close()
+    figures = {
+        **scores.summary(),
+        "config": {
+            "data": str(data),
+            "engine": "llm" if st.settings.llm_enabled else "extractive",
+            "embedding": embeddings.model_name,
+            "index": "a fresh data folder per record and setting",
+        },
+    }
+    table = Table(title=f"Conflicts: {data.name}")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for name, value in figures.items():
+        rows = value.items() if isinstance(value, dict) and name == "by_answer_label" else [("", value)]
+        for sub, shown in rows:
+            if isinstance(shown, dict):
+                shown = ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items())
+            elif isinstance(shown, float):
+                shown = f"{shown:.3f}"
+            table.add_row(f"{name}.{sub}" if sub else name, str(shown))
+    st.err.print(table)
+    if json_out:
+        json_out.write_text(json.dumps(figures, indent=2) + "\n")
+    typer.echo(json.dumps(figures, indent=2))
