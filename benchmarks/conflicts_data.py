@@ -12,7 +12,7 @@ conflicts format, one record a line::
 Method
 ------
 spaCy (``en_core_web_sm``, offline) parses the first 12 sentences of every article (the
-replacement pool) and every sentence that names one of the gold answers; pysbd splits
+replacement pool) and every sentence that names one of the gold answers; bot.core.text.sentences splits
 sentences.
 
 1. Questions: MultiHop-RAG dev questions whose gold answer is short: not Yes/No, not
@@ -100,6 +100,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.core.text.sentences import sentence_spans
+
 if TYPE_CHECKING:
     from spacy.language import Language
 
@@ -163,23 +165,15 @@ class Article:
     words: list[frozenset[str]] = field(default_factory=list)  # lower-case words per sentence
 
 
-def split_sentences(body: str, segmenter: Any | None = None) -> tuple[list[str], list[tuple[int, int]]]:
-    """Sentences (pysbd, per paragraph, whitespace collapsed) and their character spans in ``body``."""
-    if segmenter is None:
-        import pysbd
-
-        segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
+def split_sentences(body: str) -> tuple[list[str], list[tuple[int, int]]]:
+    """Sentences (the project's one splitter, whitespace collapsed) and their character spans in ``body``."""
     sentences: list[str] = []
     spans: list[tuple[int, int]] = []
-    pos = 0
-    for paragraph in body.split("\n"):
-        if paragraph.strip():
-            for piece in segmenter.segment(paragraph):
-                text = " ".join(piece.sent.split())
-                if text:
-                    sentences.append(text)
-                    spans.append((pos + piece.start, pos + piece.end))
-        pos += len(paragraph) + 1
+    for span in sentence_spans(body):
+        text = " ".join(body[span.start : span.end].split())
+        if text:
+            sentences.append(text)
+            spans.append((span.start, span.end))
     return sentences, spans
 
 
@@ -188,9 +182,6 @@ def words_of(text: str) -> frozenset[str]:
 
 
 def load_corpus(path: Path) -> list[Article]:
-    import pysbd
-
-    segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
     records = json.loads(path.read_text(encoding="utf-8"))
     articles = []
     for i, r in enumerate(records):
@@ -202,7 +193,7 @@ def load_corpus(path: Path) -> list[Article]:
             r["body"],
             str(r.get("source") or ""),
         )
-        article.sentences, article.spans = split_sentences(article.body, segmenter)
+        article.sentences, article.spans = split_sentences(article.body)
         article.words = [words_of(s) for s in article.sentences]
         articles.append(article)
     return articles
