@@ -293,9 +293,12 @@ class FactSupport:
 
 
 # Entity labels whose values are slots of a statement: a different one in the same place is another fact.
-SLOT_LABELS = frozenset(
-    {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "DATE", "TIME", "MONEY", "PERCENT", "QUANTITY", "CARDINAL"}
-)
+# Names form one slot: the small model labels the same kind of name PERSON in one sentence and ORG
+# (or nothing) in its altered twin ("Brock Purdy" ORG, "Dak Prescott" PERSON), so the role decides.
+NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART"})
+VALUE_LABELS = frozenset({"DATE", "TIME", "MONEY", "PERCENT", "QUANTITY", "CARDINAL"})
+SLOT_LABELS = NAME_LABELS | VALUE_LABELS
+_NAME = "NAME"
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,9 +315,26 @@ def _is_absolute(entity: Span) -> bool:
     return any(_numbers([t]) or _key(t).startswith("month:") for t in entity)
 
 
-def _slot_values(doc: Doc, label: str) -> list[Span]:
-    values = [e for e in doc.ents if e.label_ == label]
-    return [e for e in values if _is_absolute(e)] if label in ("DATE", "TIME") else values
+def _untagged_names(doc: Doc) -> list[Span]:
+    """Runs of proper nouns the entity recogniser left out ("Purdy has been scorching")."""
+    runs: list[Span] = []
+    start = None
+    for token in [*doc, None]:
+        inside = token is not None and token.pos_ == "PROPN" and not token.ent_type_
+        if inside and start is None:
+            start = token.i
+        elif not inside and start is not None:
+            runs.append(doc[start : token.i if token is not None else len(doc)])
+            start = None
+    return runs
+
+
+def _slot_values(doc: Doc, slot: str) -> list[Span]:
+    """The values filling one kind of slot: every name (tagged or not), or the values of one label."""
+    if slot == _NAME:
+        return [e for e in doc.ents if e.label_ in NAME_LABELS] + _untagged_names(doc)
+    values = [e for e in doc.ents if e.label_ == slot]
+    return [e for e in values if _is_absolute(e)] if slot in ("DATE", "TIME") else values
 
 
 def slot_conflict(a: Doc, b: Doc, min_shared: float = 0.6, min_words: int = 2) -> SlotConflict | None:
@@ -323,14 +343,19 @@ def slot_conflict(a: Doc, b: Doc, min_shared: float = 0.6, min_words: int = 2) -
     "The same role" is spaCy's parse: the same relation to the same head word.
 
     The statements align when they share at least ``min_shared`` of the smaller one's
-    content lemmas outside entities (and at least ``min_words`` of them); they conflict when, for one label, each has a
-    value the other lacks ("Tampa, Florida" vs "Glendale, Arizona"). Values that merely
-    add detail ("Trump" vs "Donald Trump", "$2.7 billion" vs "2.7bn dollars") align.
+    content lemmas outside names and entities (and at least ``min_words`` of them). They
+    conflict when, for one kind of slot (any name, tagged or not; or one value label),
+    each has a value the other lacks ("Tampa, Florida" vs "Glendale, Arizona"). Values
+    that merely add detail ("Trump" vs "Donald Trump", "$2.7 billion" vs "2.7bn dollars") align.
     """
     facts_a, facts_b = SourceFacts.of(a), SourceFacts.of(b)
 
     def frame(doc: Doc) -> set[str]:
-        return {t.lemma_.lower() for t in doc if t.pos_ in CONTENT_POS and not t.is_stop and not t.ent_type_}
+        return {
+            t.lemma_.lower()
+            for t in doc
+            if t.pos_ in CONTENT_POS and t.pos_ != "PROPN" and not t.is_stop and not t.ent_type_
+        }
 
     words_a, words_b = frame(a), frame(b)
     if not words_a or not words_b:
@@ -338,13 +363,13 @@ def slot_conflict(a: Doc, b: Doc, min_shared: float = 0.6, min_words: int = 2) -
     shared = len(words_a & words_b)
     if shared < min_words or shared / min(len(words_a), len(words_b)) < min_shared:
         return None
-    for label in sorted(SLOT_LABELS):
-        only_a = [e for e in _slot_values(a, label) if not _entity_found(e, facts_b)]
-        only_b = [e for e in _slot_values(b, label) if not _entity_found(e, facts_a)]
+    for slot in (_NAME, *sorted(VALUE_LABELS)):
+        only_a = [e for e in _slot_values(a, slot) if not _entity_found(e, facts_b)]
+        only_b = [e for e in _slot_values(b, slot) if not _entity_found(e, facts_a)]
         for x in only_a:
             for y in only_b:
                 if _role(x) == _role(y):
-                    return SlotConflict(label, x.text, y.text)
+                    return SlotConflict(x.label_ or y.label_ or _NAME, x.text, y.text)
     return None
 
 

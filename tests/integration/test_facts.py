@@ -139,3 +139,21 @@ def test_a_different_value_in_the_same_role_conflicts(facts: FactSupport, a: str
 )
 def test_added_detail_relative_dates_and_other_roles_do_not_conflict(facts: FactSupport, a: str, b: str) -> None:
     assert slot_conflict(facts.analyzer.parse(a), facts.analyzer.parse(b)) is None
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # The small model tags one name ORG or nothing and its twin PERSON: names are one slot.
+        (
+            "Brock Halvorsen threw four touchdowns in the rout, including three to Marcus Lee.",
+            "Dak Ruelas threw four touchdowns in the rout, including three to Marcus Lee.",
+        ),
+        (
+            "Halvorsen has been scorching, with 58 points over the team's past two games.",
+            "Ruelas has been scorching, with 58 points over the team's past two games.",
+        ),
+    ],
+)
+def test_a_swapped_name_conflicts_whatever_label_the_model_gives_it(facts: FactSupport, a: str, b: str) -> None:
+    assert slot_conflict(facts.analyzer.parse(a), facts.analyzer.parse(b)) is not None
