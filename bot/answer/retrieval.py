@@ -62,6 +62,7 @@ class _Question:
     whole: dict[str, float] = field(default_factory=dict)  # the whole question's lexical score
     whole_top: float = 0.0
     cosine: dict[str, float] = field(default_factory=dict)
+    alphas: dict[tuple[str, ...], float] = field(default_factory=dict)  # per text: its sentence-score weight
 
 
 def _epoch_day(day: date) -> int:
@@ -265,7 +266,7 @@ class HybridRetriever:
             q.article_of[hit.chunk_id] = hit.article_id
             q.published_ts[hit.chunk_id] = hit.published_ts
         chunks = {h.chunk_id: h.score for h in chunk_hits}
-        alpha = self._alpha(terms)
+        alpha = self._alpha(terms, q)
         if alpha <= 0:
             return dict(sorted(chunks.items(), key=lambda kv: -kv[1])[:n])
         best: dict[str, float] = {}
@@ -280,23 +281,25 @@ class HybridRetriever:
         combined = {c: score + alpha * best.get(c, 0.0) for c, score in chunks.items()}
         return dict(sorted(combined.items(), key=lambda kv: -kv[1])[:n])
 
-    def _alpha(self, terms: Sequence[str]) -> float:
+    def _alpha(self, terms: Sequence[str], q: _Question) -> float:
         """Weight of the best-sentence score: ``sentence_weight`` times best chunk / best sentence."""
         if self.sentence_weight <= 0 or self.mode != "full":  # ablation baselines: plain BM25
             return 0.0
-        top_chunk = self.lexical.top_chunks(terms, 1)
-        top_sentence = self.lexical.top_sentences(terms, 1)
-        if not top_chunk or not top_sentence or top_sentence[0].score <= 0:
-            return 0.0
-        return self.sentence_weight * top_chunk[0].score / top_sentence[0].score
+        key = tuple(terms)
+        if key not in q.alphas:
+            top_chunk = self.lexical.top_chunks(terms, 1)
+            top_sentence = self.lexical.top_sentences(terms, 1)
+            ok = top_chunk and top_sentence and top_sentence[0].score > 0
+            q.alphas[key] = self.sentence_weight * top_chunk[0].score / top_sentence[0].score if ok else 0.0
+        return q.alphas[key]
 
-    def _lexical_of(self, text: str, chunk_ids: Sequence[str]) -> dict[str, float]:
+    def _lexical_of(self, q: _Question, text: str, chunk_ids: Sequence[str]) -> dict[str, float]:
         """The same combined score for exactly these chunks."""
         terms = self.lexical.terms(text)
         if not terms or not chunk_ids:
             return {}
         chunks = self.lexical.chunk_scores(terms, chunk_ids)
-        alpha = self._alpha(terms)
+        alpha = self._alpha(terms, q)
         if alpha <= 0:
             return chunks
         best = self.lexical.best_sentence_scores(terms, list(chunks))
@@ -308,9 +311,9 @@ class HybridRetriever:
         second = self._lexical(q, clause_text, where, self.candidates)
         for cid in [c for c in second if c not in first]:
             first[cid] = 0.0
-        fill = self._lexical_of(question, [c for c in second if first[c] == 0.0])
+        fill = self._lexical_of(q, question, [c for c in second if first[c] == 0.0])
         first.update(fill)
-        fill2 = self._lexical_of(clause_text, [c for c in first if c not in second])
+        fill2 = self._lexical_of(q, clause_text, [c for c in first if c not in second])
         second.update(fill2)
         total = {c: first.get(c, 0.0) + self.clause_part_weight * second.get(c, 0.0) for c in first}
         return dict(sorted(total.items(), key=lambda kv: -kv[1])[: self.candidates])
@@ -439,7 +442,7 @@ class HybridRetriever:
     def _strength(self, q: _Question, clause_lists: list[list[str]]) -> Callable[[str], float]:
         """A passage's match with the whole question: lexical (scaled to the best) plus weighted cosine."""
         rounds = list(dict.fromkeys(c for ranked in clause_lists for c in ranked[: self.clause_depth]))
-        q.whole.update(self._lexical_of(q.whole_question, [c for c in rounds if c not in q.whole]))
+        q.whole.update(self._lexical_of(q, q.whole_question, [c for c in rounds if c not in q.whole]))
         q.cosine.update(self.store.similarities(q.vector, [c for c in rounds if c not in q.cosine]))
         scale = 1.0 / q.whole_top if q.whole_top > 0 else 0.0
 
