@@ -225,7 +225,7 @@ class EmbedPager:
 
     def finish(self, footer: str | None = None) -> list[discord.Embed]:
         if footer:
-            text = truncate(footer, FOOTER_LIMIT)
+            text = truncate(clean_untrusted(footer), FOOTER_LIMIT)  # footers show no markdown: clean only
             last = self.embeds[-1]
             if len(last) + len(text) > EMBED_TOTAL_LIMIT:
                 last = self.new_embed()
@@ -394,8 +394,13 @@ def digest_embeds(digest: Digest) -> list[discord.Embed]:
 
 
 def digest_text(digest: Digest) -> list[str]:
-    """Plain-text fallback (no Embed Links permission): the markdown digest in messages under 2000."""
-    return split_text(discord.utils.escape_mentions(digest.to_markdown()), CONTENT_LIMIT)
+    """Plain-text fallback (no Embed Links permission): the markdown digest in messages under 2000.
+
+    The digest's own markdown has no masked links (URLs are shown bare), so every ``](`` came
+    from an article and is broken.
+    """
+    text = clean_untrusted(digest.to_markdown()).replace("](", "]\\(")
+    return split_text(discord.utils.escape_mentions(text), CONTENT_LIMIT)
 
 
 # --------------------------------------------------------------------------- claims
@@ -429,7 +434,7 @@ def claim_embed(claim: ClaimView) -> discord.Embed:
     embed.add_field(name="Flags", value=str(claim.flag_count), inline=True)
     embed.set_footer(
         text=truncate(
-            f"Flagged by {claim.flagged_by_name or claim.flagged_by} on {claim.flagged_at:%Y-%m-%d}",
+            clean_untrusted(f"Flagged by {claim.flagged_by_name or claim.flagged_by} on {claim.flagged_at:%Y-%m-%d}"),
             FOOTER_LIMIT,
         )
     )

@@ -25,8 +25,6 @@ from bot.cli.app import _register, app
 from bot.core.llm import make_chat_model
 from bot.core.settings import Settings, load_settings
 from bot.core.text.sanitize import clean_untrusted
-from bot.discord import render
-from bot.discord.cogs.ask import MAX_PREVIEW_EDITS
 from bot.discord.errors import GENERIC_MESSAGE
 from index.embeddings import LocalMiniLMEmbeddings
 from tests.conftest import app_for
@@ -55,8 +53,9 @@ UNREADABLE_BODIES: dict[str, bytes] = {
     "nul-bytes": b"\x00\x00\x00",
     "choices-empty": b'{"id": "x", "object": "chat.completion", "created": 1, "model": "m", "choices": []}',
 }
-# What the most answers the Discord front end may send or edit for one question.
-MAX_DISCORD_CALLS = MAX_PREVIEW_EDITS + render.MAX_ANSWER_MESSAGES
+# The most messages the Discord front end may send or edit for one question, whatever the reply
+# (bot.discord.cogs.ask.MAX_PREVIEW_EDITS previews + render.MAX_ANSWER_MESSAGES for the answer).
+MAX_DISCORD_CALLS = 10
 
 
 def body_reply(body: bytes) -> Callable[[httpx.Request], httpx.Response]:

@@ -30,7 +30,7 @@ from bot.core.text.markers import strip_source_markers
 _TERMINAL_ESCAPE = re.compile(
     r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
     r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?"
-    r"|\x1b[ -/]*[0-~]"
+    r"|\x1b[!-/]*[0-~]"
 )
 # Line breaks other than "\n" (CR, NEL, VT, FF, the Unicode line and paragraph separators).
 _LINE_BREAK = re.compile("\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
