@@ -196,6 +196,7 @@ class Factdesk:
             k=settings.retrieval_k,
             context_tokens=settings.context_tokens,
             max_question_chars=settings.max_question_chars,
+            max_reply_tokens=settings.llm_max_tokens,
             clock=clock,
         )
         admin = IndexAdmin(
