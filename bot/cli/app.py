@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from bot.core.errors import FactdeskError
 from bot.core.settings import Settings, load_settings
@@ -99,7 +100,8 @@ def user_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except FactdeskError as exc:
-            Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+            message = escape(str(exc))  # a message is text: "[postgres]" is not Rich markup
+            Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}", highlight=False)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             Console(stderr=True).print("interrupted; rerun the same command to finish the job")
