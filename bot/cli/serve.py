@@ -112,3 +112,27 @@ def serve(ctx: typer.Context) -> None:
         ) from None
     except KeyboardInterrupt:
         log.info("stopped")
+
+
+@app.command("invite-url")
+@user_errors
+def invite_url_command(
+    ctx: typer.Context,
+    application_id: int | None = typer.Option(
+        None, "--application-id", help="The application (client) id; default: read from DISCORD_TOKEN."
+    ),
+) -> None:
+    """Print the URL that adds the bot to a server, with exactly the scopes and permissions it needs."""
+    from bot.app.doctor import token_application_id
+    from bot.discord.invite import invite_url
+
+    if application_id is None:
+        token = discord_token(state(ctx).settings)
+        found = token_application_id(token)
+        if found is None:
+            raise ConfigError(
+                "cannot read the application id from DISCORD_TOKEN; pass --application-id "
+                "(developer portal, General Information)"
+            )
+        application_id = int(found)
+    typer.echo(invite_url(application_id))
