@@ -49,6 +49,11 @@ class RawArticle:
     category: str | None = None
     is_html: bool = False
     identity: str | None = None
+    # Other addresses naming the same article (a feed entry's link or URL GUID, the URL asked for
+    # before redirects), so a later copy finds the stored one; see index.merge_policy.
+    aliases: tuple[str, ...] = ()
+    # Set when this is a feed summary standing in for a page that could not be fetched.
+    fetch_error: str | None = None
 
 
 @dataclass(slots=True)
@@ -66,6 +71,8 @@ class Article:
     category: str | None = None
     references: list[Reference] = field(default_factory=list)
     removed_lines: int = 0
+    aliases: tuple[str, ...] = ()
+    fetch_error: str | None = None
 
     @property
     def content_hash(self) -> str:

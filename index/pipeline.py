@@ -27,6 +27,7 @@ from index.embeddings import NamedEmbeddings, embed_array
 from index.fetch import Fetcher
 from index.lexical import LexicalIndex
 from index.loaders import display_name, load_sources, unexpected_error
+from index.merge_policy import prefer, resolve
 from index.models import Article, Chunk, RawArticle
 from index.store import STATUS_COMPLETE, STATUS_DUPLICATE, STATUS_PENDING, ChunkRecord, ChunkStore
 
@@ -42,7 +43,7 @@ class ItemResult:
     """One line of the ingest summary."""
 
     source: str
-    status: str  # added | updated | unchanged | duplicate | error
+    status: str  # added | updated | unchanged | duplicate | kept | error
     title: str = ""
     outlet: str = ""
     chunks: int = 0
@@ -156,8 +157,11 @@ class Indexer:
                 continue
             earlier = batch.get(article.id)
             if earlier is not None:  # the same article (same URL or file) twice in a batch: last copy wins
-                detail = f"same article as {article.source}, which is indexed instead"
-                emit(ItemResult(earlier.source, "duplicate", earlier.title, earlier.outlet, 0, detail))
+                winner = prefer(earlier, article)  # ... unless it is a teaser standing in for the text
+                loser = article if winner is earlier else earlier
+                detail = f"same article as {winner.source}, which is indexed instead"
+                emit(ItemResult(loser.source, "duplicate", loser.title, loser.outlet, 0, detail))
+                article = winner
             # --- end of per-item isolation ---
             batch[article.id] = article
             if len(batch) >= self.batch_articles:
@@ -170,6 +174,10 @@ class Indexer:
 
     # ------------------------------------------------------------------ batches
     def _index_batch(self, articles: list[Article], report: IngestReport, emit: Callable[[ItemResult], None]) -> bool:
+        resolution = resolve(articles, self.store)  # never less text for a failed fetch (index.merge_policy)
+        for held in resolution.kept:
+            emit(ItemResult(held.article.source, "kept", held.article.title, held.article.outlet, 0, held.detail))
+        articles = resolution.articles
         existing = self.store.get_records([a.id for a in articles])
         todo: list[Article] = []
         for article in articles:
@@ -227,7 +235,8 @@ class Indexer:
         report.chunks_written += len(chunk_rows)
         for article, n in zip(kept, counts, strict=True):
             status = "updated" if article.id in existing else "added"
-            emit(ItemResult(article.source, status, article.title, article.outlet, n))
+            note = resolution.notes.get(article.id, "")
+            emit(ItemResult(article.source, status, article.title, article.outlet, n, note))
         # After the canonical articles are stored, so a copy in the same batch can point at them.
         for i, canonical in duplicates:
             article = todo[i]

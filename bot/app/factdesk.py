@@ -198,6 +198,7 @@ class Factdesk:
             max_question_chars=settings.max_question_chars,
             max_reply_tokens=settings.llm_max_tokens,
             clock=clock,
+            empty_index=lambda: empty_index_message(settings, store),
         )
         admin = IndexAdmin(
             store,
@@ -290,12 +291,24 @@ class Factdesk:
         return parse_since(value, self.clock(), self.settings.timezone, option=option)
 
 
+def empty_index_message(settings: Settings, store: ChunkStore) -> str | None:
+    """Why nothing can be answered when the store holds no article, naming where it looked; else None."""
+    if store.article_count() > 0:
+        return None
+    if settings.chroma_host:
+        where = f"collection {settings.collection} on {settings.chroma_host}:{settings.chroma_port}"
+    else:
+        where = f"{settings.data_dir.resolve()} (FACTDESK_DATA_DIR)"
+    return f"nothing is indexed yet in {where}; run factdesk ingest <files, folders, URLs or feeds>"
+
+
 def build_fetcher(settings: Settings) -> Fetcher:
     return Fetcher(
         timeout=settings.fetch_timeout,
         max_bytes=settings.max_source_bytes,
         max_redirects=settings.fetch_max_redirects,
         user_agent=settings.user_agent,
+        allow_private=settings.fetch_allow_private_hosts,
     )
 
 
