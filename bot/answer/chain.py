@@ -32,6 +32,7 @@ from bot.core.protocols import ClaimMatcherLike, claims_in_sources
 from bot.core.render import prompt_sources
 from bot.core.text.dates import human_date, states_date
 from bot.core.text.sanitize import clean_inline, clean_reply
+from bot.verify.answerability import Answerability, Evidence
 from bot.verify.citations import CitationVerifier, VerificationResult, render, split_cited_sentences
 from index.tokens import count_tokens, get_encoding
 
@@ -89,12 +90,16 @@ class RefusalPolicy:
     min_dense_short: float = 0.40
     short_words: int = 15
 
-    def refuse(self, retrieval: Retrieval) -> bool:
+    def dense_bar_met(self, retrieval: Retrieval) -> bool:
+        """Is the best passage close enough in meaning to the question?"""
         if not retrieval.passages:
-            return True
+            return False
         words = len(retrieval.plan.question.split())
         bar = self.min_dense_short if words < self.short_words else self.min_dense
-        return retrieval.top_dense < bar
+        return retrieval.top_dense >= bar
+
+    def refuse(self, retrieval: Retrieval) -> bool:
+        return not self.dense_bar_met(retrieval)
 
 
 @dataclass(slots=True)
@@ -121,6 +126,7 @@ class _State:
     warnings: list[ClaimWarning] = field(default_factory=list)
     prompt_inputs: dict[str, str] = field(default_factory=dict)
     draft: Draft | None = None
+    evidence: Evidence | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -150,6 +156,7 @@ class Answerer:
         max_question_chars: int = 1000,
         max_reply_tokens: int | None = None,
         refusal: RefusalPolicy | None = None,
+        answerability: Answerability | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         empty_index: Callable[[], str | None] | None = None,
     ) -> None:
@@ -169,6 +176,7 @@ class Answerer:
         self.max_question_chars = max_question_chars
         self.max_reply_tokens = max_reply_tokens
         self.refusal = refusal or RefusalPolicy()
+        self.answerability = answerability
         self.clock = clock
         self.prompt: PromptFile = prompts.get("answer")
         self.runnable: Runnable[dict[str, Any], Answer] = (
@@ -280,7 +288,15 @@ class Answerer:
         return state
 
     def _should_refuse(self, state: _State) -> bool:
-        return state.retrieval is None or self.refusal.refuse(state.retrieval)
+        """Refuse when the passages do not hold what the question asks (decided once per question)."""
+        if state.retrieval is None or not state.retrieval.passages:
+            return True
+        if state.evidence is None:
+            dense_ok = self.refusal.dense_bar_met(state.retrieval)
+            if self.answerability is None:
+                return not dense_ok
+            state.evidence = self.answerability.assess(state.question, state.retrieval.passages, dense_ok)
+        return not state.evidence.answerable
 
     def _llm_chain(self) -> Runnable[dict[str, str], str]:
         assert self.llm is not None
@@ -392,6 +408,8 @@ class Answerer:
 
     def _refusal(self, state: _State, searched: str, note: str = "") -> Answer:
         assert state.retrieval is not None
+        if not note and state.evidence is not None and not state.evidence.answerable:
+            note = f"Why: {state.evidence.reason}."
         state.timings["total"] = (time.perf_counter() - state.started) * 1000
         return Answer(
             question=state.question,

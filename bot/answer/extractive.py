@@ -40,6 +40,7 @@ from bot.core.text.negation import Stance, stance
 from bot.core.text.sanitize import quoted
 from bot.core.text.sentences import sentence_spans
 from bot.core.text.words import content_words
+from bot.verify.answerability import Answerability
 from bot.verify.citations import (
     EARLIER_REPORTS_DIFFERED,
     LATER_DENIED,
@@ -156,6 +157,8 @@ _LOWER_OK = frozenset(
     ]
 )
 _MIN_WORDS = 5
+_HEADLINE_PENALTY = 0.1
+_FRAGMENT_PENALTY = 0.3
 _COVERED = 0.6  # a supporting sentence must bring at least 40% new content (IDF-weighted) ...
 _SIMILAR = 0.6  # ... or, if this close to a chosen sentence in meaning,
 _PARTLY_COVERED = 0.45  # ... at least 55%
@@ -214,8 +217,10 @@ def _tainted_spans(text: str) -> list[tuple[int, int]]:
 
 def _penalty(text: str, title: str) -> float:
     penalty = 0.0
-    if text.strip().lower() == title.strip().lower() or _HEADLINE_PREFIX.match(text) or not _TERMINAL.search(text):
-        penalty += 0.3
+    if text.strip().lower() == title.strip().lower():
+        penalty += _HEADLINE_PENALTY  # the article's own headline may answer ("Trump rules out troops")
+    elif _HEADLINE_PREFIX.match(text) or not _TERMINAL.search(text):
+        penalty += _FRAGMENT_PENALTY  # a fragment: a section label, a caption, a byline
     if (text.count('"') % 2) or (text.count("“") != text.count("”")):
         penalty += 0.1
     if _PRONOUN_START.match(text):
@@ -254,6 +259,9 @@ class ExtractiveEngine:
         recency_weight: float = 0.1,
         diversity: float = 0.3,
         cache: VectorCache | None = None,
+        answer_types: Answerability | None = None,
+        answer_type_weight: float = 0.15,
+        typed_pool: int = 8,
     ) -> None:
         if max_sentences < 1:
             raise ValueError("max_sentences must be at least 1")
@@ -268,6 +276,9 @@ class ExtractiveEngine:
         self.recency_weight = recency_weight
         self.diversity = diversity
         self.cache = cache if cache is not None else VectorCache(embeddings)
+        self.answer_types = answer_types
+        self.answer_type_weight = answer_type_weight
+        self.typed_pool = typed_pool
 
     # ------------------------------------------------------------ answer
     def answer(
@@ -306,7 +317,10 @@ class ExtractiveEngine:
         self, question: str, sources: Sequence[Source], status_question: bool, now: datetime | None
     ) -> _Call | None:
         """Candidates scored against the question (one embedding call), or None if nothing is relevant."""
-        pool = _candidates(sources, injection_ok=bool(_ASKS_ABOUT_INJECTION.search(question)))
+        # A headline states the story's claim: it may answer a yes/no question ("Will US troops be
+        # deployed?" - "Trump rules out deployment of troops"); a who/which question wants a sentence's detail.
+        headline = _HEADLINE_PENALTY if _YES_NO.search(question) else _FRAGMENT_PENALTY
+        pool = _candidates(sources, injection_ok=bool(_ASKS_ABOUT_INJECTION.search(question)), headline=headline)
         if not pool:
             return None
         df: dict[str, int] = {}
@@ -326,6 +340,7 @@ class ExtractiveEngine:
         for c, vec in zip(shortlist, c_vecs, strict=True):
             c.cosine = float(vec @ q_vec)
             c.score = c.cosine + self.lexical_weight * c.prescore + recency.get(c.source, 0.0) - c.penalty
+        self._prefer_answers(question, shortlist)
         order = sorted(range(len(shortlist)), key=lambda i: -shortlist[i].score)
         best = shortlist[order[0]].score
         floor = max(self.min_relevance, best - self.relevance_margin)
@@ -337,6 +352,21 @@ class ExtractiveEngine:
         wide = max(self.min_relevance, best - 2 * self.relevance_margin)
         related = [i for i in order if shortlist[i].score >= wide and shortlist[i].penalty < 1.0]
         return _Call(pool, shortlist, c_vecs @ c_vecs.T, idf, topic, floor, relevant, related)
+
+    def _prefer_answers(self, question: str, shortlist: list[_Candidate]) -> None:
+        """Raise the best sentences that hold what a who/when/how-many question asks for.
+
+        "Where could they meet?" is answered by the sentence naming venues, not by the one
+        that repeats "meeting" and "location"; spaCy's entity labels say which holds a place.
+        """
+        if self.answer_types is None:
+            return
+        needs = self.answer_types.needs(question)
+        if not needs.answer_labels:
+            return
+        for c in sorted(shortlist, key=lambda c: -c.score)[: self.typed_pool]:
+            if c.penalty < 1.0 and self.answer_types.answer_in(needs, c.text) is not None:
+                c.score += self.answer_type_weight
 
     def _recency(self, sources: Sequence[Source], now: datetime | None) -> dict[int, float]:
         """Up to ``recency_weight`` for newer sources, scaled between the oldest and newest dated one."""
@@ -517,12 +547,18 @@ class ExtractiveEngine:
         return max(dates) if dates else None
 
 
-def _candidates(sources: Sequence[Source], *, injection_ok: bool) -> list[_Candidate]:
+def _candidates(sources: Sequence[Source], *, injection_ok: bool, headline: float) -> list[_Candidate]:
     """Every sentence of the sources' passages (once per source) with its penalties and stance."""
     out: list[_Candidate] = []
     seen: set[tuple[int, str]] = set()
     for source in sources:
         title = " ".join(source.title.split())
+        if len(title.split()) >= _MIN_WORDS and not _tainted_spans(title):
+            seen.add((source.number, title))  # the headline is a candidate once, cited as the article
+            shown = quoted(title)
+            out.append(
+                _candidate(shown if _TERMINAL.search(shown) else f"{shown}.", source, title, headline, tainted=False)
+            )
         for passage in source.passages:
             tainted = _tainted_spans(passage.text)
             for start, end in _quote_whole(passage.text):
@@ -532,19 +568,21 @@ def _candidates(sources: Sequence[Source], *, injection_ok: bool) -> list[_Candi
                 seen.add((source.number, text))
                 is_tainted = any(a < end and start < b for a, b in tainted)
                 penalty = _penalty(text, title) + (1.0 if is_tainted and not injection_ok else 0.0)
-                out.append(
-                    _Candidate(
-                        text=text,
-                        source=source.number,
-                        title=title,
-                        published=source.published_at,
-                        words=frozenset(content_words(text)),
-                        penalty=penalty,
-                        tainted=is_tainted,
-                        stance=stance(text),
-                    )
-                )
+                out.append(_candidate(text, source, title, penalty, tainted=is_tainted))
     return out
+
+
+def _candidate(text: str, source: Source, title: str, penalty: float, *, tainted: bool) -> _Candidate:
+    return _Candidate(
+        text=text,
+        source=source.number,
+        title=title,
+        published=source.published_at,
+        words=frozenset(content_words(text)),
+        penalty=penalty,
+        tainted=tainted,
+        stance=stance(text),
+    )
 
 
 def _open_quote(text: str) -> bool:

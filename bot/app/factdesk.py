@@ -42,6 +42,7 @@ from bot.digest.models import Digest
 from bot.digest.service import DigestService
 from bot.digest.summary import StorySummarizer
 from bot.digest.window import Window, resolve_window
+from bot.verify.answerability import Answerability
 from bot.verify.citations import CitationVerifier, VectorCache
 from bot.verify.disagreements import SourceDisagreements
 from bot.verify.facts import FactSupport, TextAnalyzer, texts_conflict
@@ -163,8 +164,9 @@ class Factdesk:
         )
         # The verifier re-reads sentences the extractive engine just embedded: one cache for both.
         cache = VectorCache(embeddings)
-        extractive = ExtractiveEngine(embeddings, cache=cache)
-        facts = FactSupport()  # one spaCy pipeline for support checks and source disagreements
+        facts = FactSupport()  # one spaCy pipeline for support checks, disagreements and answerability
+        answerability = Answerability(analyzer=facts.analyzer)
+        extractive = ExtractiveEngine(embeddings, cache=cache, answer_types=answerability)
         verifier = CitationVerifier(embeddings, cache=cache, facts=facts)
         database = DigestDatabase(engine, migrate=False)
 
@@ -197,6 +199,7 @@ class Factdesk:
             context_tokens=settings.context_tokens,
             max_question_chars=settings.max_question_chars,
             max_reply_tokens=settings.llm_max_tokens,
+            answerability=answerability,
             clock=clock,
             empty_index=lambda: empty_index_message(settings, store),
         )

@@ -26,6 +26,18 @@ def _short(text: str, limit: int = 110) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
+def _line(a: Statement, b: Statement, outlets: dict[int, str], why: str = "") -> str:
+    """ "Outlet A: … [1] vs Outlet B: … [2]", or for one article "Outlet [1] is inconsistent: <why>"."""
+    if a.source_number == b.source_number:
+        outlet = outlets.get(a.source_number, "one source")
+        detail = why or f"{_short(a.text)} vs {_short(b.text)}"
+        return f"{outlet} [{a.source_number}] is inconsistent: {detail}"
+    return (
+        f"{outlets.get(a.source_number, 'one source')}: {_short(a.text)} [{a.source_number}] vs "
+        f"{outlets.get(b.source_number, 'another')}: {_short(b.text)} [{b.source_number}]"
+    )
+
+
 class ContradictionFinder(Protocol):
     def find(self, statements: Sequence[Statement]) -> list[Contradiction]: ...
 
@@ -104,8 +116,12 @@ class SourceDisagreements:
         share most of their content words.
         """
         a, b = found.a, found.b
-        if b is None or a.source_number == b.source_number:
+        if b is None:
             return False
+        if a.source_number == b.source_number:
+            # One article calling the same person by two titles ("U.S. President Trump" and "Former US
+            # President Donald Trump") is worth a reader's notice; other same-article pairs are its story's turns.
+            return found.kind == ContradictionKind.ROLE
         if self.finder is not None:
             return True
         if found.kind == ContradictionKind.DATE:
@@ -127,18 +143,16 @@ class SourceDisagreements:
         cited = {s.number for s in sources}
         pool = [*sources, *(s for s in others if s.number not in cited)]
         outlets = {s.number: s.outlet for s in pool}
-        found_pairs = [(f.a, f.b) for f in self.find(sources) if self.relevant(f) and f.b is not None]
-        for a, b in [*self.slot_conflicts(pool, cited), *found_pairs]:
+        found = [(f.a, f.b, f.explanation) for f in self.find(sources) if self.relevant(f) and f.b is not None]
+        slots = [(a, b, "") for a, b in self.slot_conflicts(pool, cited)]
+        for a, b, why in [*slots, *found]:
             if b is None:
                 continue
             pair = frozenset((a.source_number, b.source_number))
             if pair in pairs:  # one line per pair of sources is enough to send readers to both
                 continue
             pairs.add(pair)
-            lines.append(
-                f"{outlets.get(a.source_number, 'one source')}: {_short(a.text)} [{a.source_number}] vs "
-                f"{outlets.get(b.source_number, 'another')}: {_short(b.text)} [{b.source_number}]"
-            )
+            lines.append(_line(a, b, outlets, why))
             if len(lines) >= self.max_reported:
                 break
         return lines

@@ -315,7 +315,7 @@ def _is_absolute(entity: Span) -> bool:
     return any(_numbers([t]) or _key(t).startswith("month:") for t in entity)
 
 
-def _untagged_names(doc: Doc) -> list[Span]:
+def untagged_names(doc: Doc) -> list[Span]:
     """Runs of proper nouns the entity recogniser left out ("Purdy has been scorching")."""
     runs: list[Span] = []
     start = None
@@ -332,7 +332,7 @@ def _untagged_names(doc: Doc) -> list[Span]:
 def _slot_values(doc: Doc, slot: str) -> list[Span]:
     """The values filling one kind of slot: every name (tagged or not), or the values of one label."""
     if slot == _NAME:
-        return [e for e in doc.ents if e.label_ in NAME_LABELS] + _untagged_names(doc)
+        return [e for e in doc.ents if e.label_ in NAME_LABELS] + untagged_names(doc)
     values = [e for e in doc.ents if e.label_ == slot]
     return [e for e in values if _is_absolute(e)] if slot in ("DATE", "TIME") else values
 

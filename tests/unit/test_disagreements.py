@@ -1,4 +1,4 @@
-"""'Sources disagree' lines: cross-source conflicts only, one line per pair of sources."""
+"""'Sources disagree' lines: cross-source conflicts, one line per pair of sources, and one article's own titles."""
 
 from __future__ import annotations
 
@@ -37,3 +37,15 @@ def test_agreeing_or_single_sources_say_nothing() -> None:
     assert SourceDisagreements()(same) == []
     one = [source(1, "The summit is scheduled for Geneva. The summit was not scheduled, officials said.", 2)]
     assert SourceDisagreements()(one) == []
+
+
+def test_one_article_giving_a_person_two_titles_is_shown() -> None:
+    article = source(
+        1,
+        "Former Brazilian President Luiz Lula has asked for talks with the union. "
+        "Later, President Luiz Lula met the union's leaders in Brasilia.",
+        2,
+    )
+    lines = SourceDisagreements()([article])
+    assert len(lines) == 1
+    assert lines[0].startswith("Outlet [1] is inconsistent:") and "Former" in lines[0]
