@@ -490,6 +490,23 @@ def outlet_names(articles: Sequence[Article]) -> set[str]:
     return names
 
 
+def outlets_in(question: str, names: set[str]) -> list[str]:
+    """The corpus outlets a question names, as written ("TechCrunch", "The Verge"), longest first.
+
+    The runner gives every document a fictional outlet, so these are replaced in the question it
+    asks: a question about an outlet that no indexed article is from is refused, by design.
+    """
+    found: list[str] = []
+    for name in sorted(names, key=len, reverse=True):
+        pattern = re.compile(rf"(?<![\w'])(?:the\s+)?{re.escape(name)}(?![\w])", re.IGNORECASE)
+        for match in pattern.finditer(question):
+            if match.group() == match.group().lower():
+                continue  # "fortune tellers", "the age of 16": written in lower case, not an outlet
+            if not any(match.group() in f for f in found):
+                found.append(match.group())
+    return found
+
+
 class Builder:
     """Turns questions into conflicts records over one corpus (see the module docstring)."""
 
@@ -700,6 +717,7 @@ class Builder:
                 "gold_answer": query.answer,
                 "question_type": query.question_type,
                 "true_urls": [a.url for a, _ in evidence][: len(snippets)],
+                "question_outlets": outlets_in(query.question, self.outlets),
                 "noise_urls": [u for _, u in noise],
                 "split": split_of(rid),
             },

@@ -46,6 +46,7 @@ from bot.verify.answerability import Answerability
 from bot.verify.citations import CitationVerifier, VectorCache
 from bot.verify.disagreements import SourceDisagreements
 from bot.verify.facts import FactSupport, TextAnalyzer, texts_conflict
+from bot.verify.furniture import FurnitureFilter
 from bot.verify.llm_contradictions import LLMContradictionFinder
 from index.chunking import Chunker
 from index.embeddings import NamedEmbeddings, make_embeddings
@@ -175,7 +176,7 @@ class Factdesk:
             return DigestService(
                 store,
                 database,
-                StorySummarizer(extractive, verifier, model, prompt),
+                StorySummarizer(extractive, verifier, model, prompt, furniture=FurnitureFilter(facts.analyzer)),
                 timezone=settings.timezone,
                 claim_matcher=matcher,
                 clock=clock,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from langchain_core.language_models import BaseChatModel
@@ -73,6 +73,7 @@ class StorySummarizer:
         prompt: PromptFile | None = None,
         *,
         max_sentences: int = MAX_SENTENCES,
+        furniture: Callable[[str], bool] | None = None,
     ) -> None:
         if chat_model is not None and prompt is None:
             raise ValueError("an LLM summarizer needs the digest prompt")
@@ -81,6 +82,8 @@ class StorySummarizer:
         self.chat_model = chat_model
         self.prompt = prompt
         self.max_sentences = max_sentences
+        # Lines that address the reader ("Read on for the full rundown", "Check back often"): never a summary.
+        self.furniture = furniture or (lambda _text: False)
 
     @property
     def engine(self) -> str:
@@ -117,9 +120,8 @@ class StorySummarizer:
             sentences.extend(self._padding(headline, sources, sentences, MIN_SENTENCES - len(sentences)))
         return SummaryResult(sentences[: self.max_sentences], "extractive")
 
-    @staticmethod
     def _padding(
-        headline: str, sources: Sequence[Source], have: Sequence[CitedSentence], wanted: int
+        self, headline: str, sources: Sequence[Source], have: Sequence[CitedSentence], wanted: int
     ) -> list[CitedSentence]:
         """Source sentences sharing most words with the headline, when the engine gave too few.
 
@@ -133,7 +135,8 @@ class StorySummarizer:
         for source in sources:
             for position, sentence in enumerate(lede_sentences(source)[:PADDING_CANDIDATES]):
                 overlap = len(topic & set(content_words(sentence.text)))
-                if overlap and " ".join(sentence.text.lower().split()) not in seen:
+                key = " ".join(sentence.text.lower().split())
+                if overlap and key not in seen and not self.furniture(sentence.text):
                     ranked.append((source.number in cited, -overlap, position, sentence))
         ranked.sort(key=lambda r: r[:3])
         out: list[CitedSentence] = []
@@ -149,7 +152,11 @@ class StorySummarizer:
 
         Fragments (a standfirst without a stop, a caption) are kept only when nothing else is.
         """
-        usable = [s for s in sentences if s.citations and s.supported and not _BOILERPLATE.search(s.text)]
+        usable = [
+            s
+            for s in sentences
+            if s.citations and s.supported and not _BOILERPLATE.search(s.text) and not self.furniture(s.text)
+        ]
         if any(is_sentence(s.text) for s in usable):
             usable = [s for s in usable if is_sentence(s.text)]
         out: list[CitedSentence] = []

@@ -11,6 +11,7 @@ from benchmarks.conflicts_data import (
     forms_of,
     initials,
     mentions_any,
+    outlets_in,
     prose,
     record_id,
     select,
@@ -101,3 +102,9 @@ def test_select_caps_questions_per_answer_deterministically() -> None:
     chosen = select(queries, 2)
     assert sum(q.answer.startswith("Daniel") for q in chosen) == 2  # "Daniel Okafor." and "Daniel Okafor" are one
     assert [q.question for q in chosen] == [q.question for q in select(list(reversed(queries)), 2)]
+
+
+def test_outlets_named_in_a_question_are_found_as_written() -> None:
+    names = {"the verge", "verge", "techcrunch", "fortune"}
+    question = "Did The Verge and TechCrunch agree, and what did fortune tellers say?"
+    assert outlets_in(question, names) == ["TechCrunch", "The Verge"]  # longest name first

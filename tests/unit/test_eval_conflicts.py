@@ -154,3 +154,19 @@ def test_figures_count_each_setting_over_records() -> None:
     assert summary["by_answer_label"]["GPE"]["mixed_flagged"] == 1.0
     assert summary["by_answer_label"]["PERSON"]["mixed_altered_unflagged"] == 1.0
     assert set(SETTINGS) == {"true_only", "altered_only", "mixed"}
+
+
+def test_real_outlets_named_in_the_question_are_replaced_in_the_question_asked(tmp_path: Path) -> None:
+    raw = {
+        "id": "r2",
+        "question": "Who, according to The Verge and TechCrunch's report, leads the company?",
+        "answers": ["Ada"],
+        "altered_answers": ["Bea"],
+        "documents": [{"text": "Ada leads it.", "kind": "true"}, {"text": "Bea leads it.", "kind": "altered"}],
+        "meta": {"question_outlets": ["The Verge", "TechCrunch"]},
+    }
+    path = tmp_path / "r.jsonl"
+    path.write_text(json.dumps(raw) + "\n", encoding="utf-8")
+    (record,) = load_records(path)
+    assert record.asked == "Who, according to one outlet and one outlet's report, leads the company?"
+    assert RECORD.asked == RECORD.question  # nothing named, nothing replaced
