@@ -22,6 +22,7 @@ import trafilatura
 
 from bot.core.clock import parse_datetime
 from bot.core.errors import SourceError
+from bot.core.text.sanitize import clean_inline, clean_untrusted
 from index.models import Article, RawArticle, Reference, article_id
 
 log = logging.getLogger(__name__)
@@ -180,7 +181,6 @@ _EDGE_PUNCT = " \t:|»›>·•*#-–—_"
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _SENTENCE_END = re.compile(r"[.:;,。．，；：]['\"”’)\]」』]*$")
 _TITLE_SUFFIX = re.compile(r"\s+[|\-–—]\s+[^|\-–—]{1,60}$")
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad"))
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 
@@ -279,9 +279,13 @@ def _more_precise(given: datetime | None, page: datetime | None) -> datetime | N
 
 
 def normalize_text(text: str) -> str:
-    """NFC, unified newlines and spaces, stripped lines, at most one blank line in a row."""
-    text = unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH)
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
+    """NFC, unified newlines and spaces, stripped lines, at most one blank line in a row.
+
+    Terminal escapes, control and invisible format characters (bidi overrides, tag characters,
+    zero-width spaces) go first: :func:`bot.core.text.sanitize.clean_untrusted`.
+    """
+    text = text.replace("\u2029", "\n\n")
+    text = unicodedata.normalize("NFC", clean_untrusted(text))
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     out: list[str] = []
     for line in lines:
@@ -543,7 +547,7 @@ def scrub_surrogates(text: str) -> str:
 def _clean_inline(value: str | None) -> str | None:
     if value is None:
         return None
-    text = " ".join(unicodedata.normalize("NFC", scrub_surrogates(str(value))).translate(_ZERO_WIDTH).split())
+    text = unicodedata.normalize("NFC", clean_inline(str(value)))
     if len(text) > MAX_INLINE_CHARS:
         text = text[:MAX_INLINE_CHARS].rsplit(" ", 1)[0] + "…"
     return text or None

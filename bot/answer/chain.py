@@ -25,18 +25,17 @@ from bot.answer.extractive import ExtractiveEngine
 from bot.answer.models import Answer, ClaimWarning
 from bot.answer.retrieval import HybridRetriever, Retrieval
 from bot.core.errors import EmptyIndexError, InvalidInputError
-from bot.core.llm import LLM_UNAVAILABLE, describe_llm_error
+from bot.core.llm import LLM_FAILED, describe_llm_error
 from bot.core.models import REFUSAL, CitedSentence, Source
 from bot.core.prompts import PromptFile, PromptLibrary
 from bot.core.protocols import ClaimMatcherLike, claims_in_sources
 from bot.core.render import prompt_sources
 from bot.core.text.dates import human_date, states_date
+from bot.core.text.sanitize import clean_inline, clean_reply
 from bot.verify.citations import CitationVerifier, VerificationResult, render, split_cited_sentences
-from index.tokens import count_tokens
+from index.tokens import count_tokens, get_encoding
 
 log = logging.getLogger(__name__)
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class StoryLike(Protocol):
@@ -149,6 +148,7 @@ class Answerer:
         k: int = 10,
         context_tokens: int = 3000,
         max_question_chars: int = 1000,
+        max_reply_tokens: int | None = None,
         refusal: RefusalPolicy | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         empty_index: Callable[[], str | None] | None = None,
@@ -167,6 +167,7 @@ class Answerer:
         self.k = k
         self.context_tokens = context_tokens
         self.max_question_chars = max_question_chars
+        self.max_reply_tokens = max_reply_tokens
         self.refusal = refusal or RefusalPolicy()
         self.clock = clock
         self.prompt: PromptFile = prompts.get("answer")
@@ -219,21 +220,29 @@ class Answerer:
             return
         started = time.perf_counter()
         parts: list[str] = []
+        used = 0
+        stream = self._llm_chain().astream(state.prompt_inputs)
         try:
-            async for delta in self._llm_chain().astream(state.prompt_inputs):
+            async for delta in stream:
                 parts.append(delta)
                 yield delta
-            state.draft = Draft("".join(parts), "llm", completion_tokens=count_tokens("".join(parts)))
-        except LLM_UNAVAILABLE as exc:
+                used += count_tokens(delta)
+                if self.max_reply_tokens is not None and used > self.max_reply_tokens:
+                    break  # the server ignored max_tokens: stop reading, the rest would be cut anyway
+            state.draft = self._llm_draft("".join(parts))
+        except LLM_FAILED as exc:
             state.draft = self._extractive_draft(state, note=self._fallback_note(exc))
+        finally:
+            close = getattr(stream, "aclose", None)
+            if close is not None:
+                await close()
         state.timings["draft"] = (time.perf_counter() - started) * 1000
         answer = await asyncio.to_thread(self._finish, state)
         yield answer
 
     # ------------------------------------------------------------------ steps
     def _validate(self, question: str) -> str:
-        text = _CONTROL.sub(" ", question or "").strip()
-        text = re.sub(r"\s+", " ", text)
+        text = clean_inline(question or "")  # no controls, escapes or lone surrogates reach the tokenizer
         if not text:
             raise InvalidInputError("the question is empty")
         if len(text) > self.max_question_chars:
@@ -285,12 +294,21 @@ class Answerer:
             state.draft = self._extractive_draft(state)
         else:
             try:
-                text = self._llm_chain().invoke(state.prompt_inputs)
-                state.draft = Draft(text, "llm", completion_tokens=count_tokens(text))
-            except LLM_UNAVAILABLE as exc:
+                state.draft = self._llm_draft(self._llm_chain().invoke(state.prompt_inputs))
+            except LLM_FAILED as exc:  # unavailable, or a reply that cannot be read (HTTP 200, not JSON)
                 state.draft = self._extractive_draft(state, note=self._fallback_note(exc))
         state.timings["draft"] = (time.perf_counter() - started) * 1000
         return state
+
+    def _llm_draft(self, reply: str) -> Draft:
+        """The model's reply as a draft: cleaned, and cut at ``max_reply_tokens`` if the server ignored it."""
+        tokens = get_encoding().encode(reply, disallowed_special=())
+        note = ""
+        if self.max_reply_tokens is not None and len(tokens) > self.max_reply_tokens:
+            reply = get_encoding().decode(tokens[: self.max_reply_tokens])
+            note = f"The language model's reply was cut at {self.max_reply_tokens} tokens."
+            tokens = tokens[: self.max_reply_tokens]
+        return Draft(clean_reply(reply), "llm", note=note, completion_tokens=len(tokens))
 
     @staticmethod
     def _fallback_note(exc: BaseException) -> str:

@@ -36,8 +36,8 @@ import numpy as np
 
 from bot.core.models import Source
 from bot.core.text.dates import human_date
-from bot.core.text.markers import strip_source_markers
 from bot.core.text.negation import Stance, stance
+from bot.core.text.sanitize import quoted
 from bot.core.text.sentences import sentence_spans
 from bot.core.text.words import content_words
 from bot.verify.citations import (
@@ -526,7 +526,7 @@ def _candidates(sources: Sequence[Source], *, injection_ok: bool) -> list[_Candi
         for passage in source.passages:
             tainted = _tainted_spans(passage.text)
             for start, end in _quote_whole(passage.text):
-                text = strip_source_markers(passage.text[start:end])
+                text = quoted(passage.text[start:end])
                 if len(text.split()) < _MIN_WORDS or (source.number, text) in seen:
                     continue
                 seen.add((source.number, text))

@@ -36,6 +36,7 @@ from bot.core.db.engine import database_url, make_engine
 from bot.core.db.migrate import upgrade_database
 from bot.core.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from bot.core.text.normalize import normalize_claim_text
+from bot.core.text.sanitize import clean_inline, clean_untrusted
 from bot.verify.contradictions import Contradiction
 
 log = logging.getLogger(__name__)
@@ -231,8 +232,9 @@ def parse_verdict(value: Verdict | str) -> Verdict:
 
 
 def clean_claim_text(text: str) -> str:
-    """Whitespace collapsed and trimmed; refuses empty, wordless and over-long claims."""
-    text = " ".join(str(text).split())
+    """Cleaned (no NUL or other controls, lone surrogates replaced: PostgreSQL and UTF-8 refuse them),
+    whitespace collapsed; refuses empty, wordless and over-long claims."""
+    text = clean_inline(str(text))
     if not text:
         raise InvalidInputError("claim text is empty")
     if len(text) > MAX_CLAIM_CHARS:
@@ -243,14 +245,14 @@ def clean_claim_text(text: str) -> str:
 
 
 def clean_note(note: str | None, what: str = "note") -> str:
-    note = (note or "").strip()
+    note = clean_untrusted(note or "").strip()
     if len(note) > MAX_NOTE_CHARS:
         raise InvalidInputError(f"{what} is {len(note)} characters; the limit is {MAX_NOTE_CHARS}")
     return note
 
 
 def clean_origin(origin: str | None) -> str | None:
-    origin = (origin or "").strip()
+    origin = clean_inline(origin or "")
     if len(origin) > MAX_ORIGIN_CHARS:
         raise InvalidInputError(f"origin is {len(origin)} characters; the limit is {MAX_ORIGIN_CHARS}")
     return origin or None
@@ -702,8 +704,8 @@ class ClaimsService:
         explanation: str = "",
     ) -> SuggestionView:
         """Queue a suggestion for moderators; an identical pending one is returned instead of a copy."""
-        text_a = " ".join(text_a.split())
-        text_b = " ".join(text_b.split()) if text_b else None
+        text_a = clean_inline(text_a)
+        text_b = clean_inline(text_b) if text_b else None
         if not text_a:
             raise InvalidInputError("suggestion text is empty")
         with self._sessions.begin() as session:

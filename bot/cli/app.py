@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 from bot.core.errors import FactdeskError
 from bot.core.settings import Settings, load_settings
+from bot.core.text.sanitize import clean_inline, clean_untrusted
 
 if TYPE_CHECKING:
     from bot.app import Factdesk
@@ -94,6 +95,20 @@ def state(ctx: typer.Context) -> State:
     return obj
 
 
+def plain(value: object) -> Text:
+    """Untrusted text for a Rich table or line: cleaned for a terminal, never read as markup.
+
+    Titles, claims and error messages can hold ``[/]`` (a MarkupError) or ``[link=…]`` (a live
+    hyperlink); as a :class:`rich.text.Text` they print literally.
+    """
+    return Text(clean_untrusted(str(value)))
+
+
+def error_line(exc: BaseException) -> Text:
+    """``error: <message>`` on one line, the message printed literally."""
+    return Text.assemble(("error:", "bold red"), " ", clean_inline(str(exc)))
+
+
 def user_errors(func: F) -> F:
     """Convert core errors to one line on stderr and exit code 1 (the CLI's one error boundary)."""
 
@@ -102,8 +117,7 @@ def user_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except FactdeskError as exc:
-            message = escape(str(exc))  # a message is text: "[postgres]" is not Rich markup
-            Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}", highlight=False)
+            Console(stderr=True).print(error_line(exc), highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             Console(stderr=True).print("interrupted; rerun the same command to finish the job")

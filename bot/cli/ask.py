@@ -7,6 +7,7 @@ import json
 import typer
 
 from bot.cli.app import app, state, user_errors
+from bot.core.text.sanitize import clean_untrusted
 
 
 @app.command()
@@ -25,4 +26,4 @@ def ask(
     if as_json:
         typer.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
     else:
-        st.console.print(answer.render(), highlight=False, markup=False)
+        st.console.print(clean_untrusted(answer.render()), highlight=False, markup=False)

@@ -16,7 +16,8 @@ import typer
 from rich.table import Table
 
 from bot.claims.service import Actor, ClaimsService, ClaimView, SuggestionView
-from bot.cli.app import State, app, state, user_errors
+from bot.cli.app import State, app, plain, state, user_errors
+from bot.core.text.sanitize import clean_inline
 
 claims_app = typer.Typer(
     help="Moderate disputed claims (flags follow into answers and digests).",
@@ -34,7 +35,8 @@ def _service(st: State, acting_as: str | None) -> tuple[ClaimsService, Actor]:
     service = st.app.claims
     if acting_as is None and settings.cli_is_moderator:
         service.moderator_user_ids = service.moderator_user_ids | {login}
-    actor = Actor(id=acting_as or login, name=acting_as or login)
+    who = clean_inline(acting_as) if acting_as is not None else login  # argv can carry undecodable bytes
+    actor = Actor(id=who, name=who)
     return service, actor
 
 
@@ -42,11 +44,11 @@ def _print_claim(st: State, claim: ClaimView) -> None:
     table = Table(title=f"Claim #{claim.id} · {claim.verdict.upper()} · {claim.status}", show_header=False)
     table.add_column("field")
     table.add_column("value", overflow="fold")
-    table.add_row("claim", claim.text)
-    table.add_row("note", claim.note or "-")
-    table.add_row("evidence", "\n".join(claim.evidence_urls) or "-")
-    table.add_row("origin", claim.origin or "-")
-    table.add_row("flagged", f"{claim.flagged_at:%Y-%m-%d %H:%M} by {claim.flagged_by_name or claim.flagged_by}")
+    table.add_row("claim", plain(claim.text))
+    table.add_row("note", plain(claim.note or "-"))
+    table.add_row("evidence", plain("\n".join(claim.evidence_urls) or "-"))
+    table.add_row("origin", plain(claim.origin or "-"))
+    table.add_row("flagged", plain(f"{claim.flagged_at:%Y-%m-%d %H:%M} by {claim.flagged_by_name or claim.flagged_by}"))
     table.add_row("flags", str(claim.flag_count))
     st.console.print(table)
 
@@ -83,7 +85,7 @@ def list_claims(
     for column in ("id", "verdict", "status", "claim", "flagged"):
         table.add_column(column, overflow="fold")
     for claim in service.list(status=status, verdict=verdict):
-        table.add_row(str(claim.id), claim.verdict, claim.status, claim.text, f"{claim.flagged_at:%Y-%m-%d}")
+        table.add_row(str(claim.id), claim.verdict, claim.status, plain(claim.text), f"{claim.flagged_at:%Y-%m-%d}")
     st.console.print(table)
 
 
@@ -99,7 +101,13 @@ def show(ctx: typer.Context, claim_id: int = typer.Argument(...)) -> None:
         table.add_column(column, overflow="fold")
     for event in service.history(claim_id):
         change = describe_change(event.before, event.after)
-        table.add_row(f"{event.at:%Y-%m-%d %H:%M}", event.action, event.actor_name or event.actor, change, event.note)
+        table.add_row(
+            f"{event.at:%Y-%m-%d %H:%M}",
+            event.action,
+            plain(event.actor_name or event.actor),
+            plain(change),
+            plain(event.note),
+        )
     st.console.print(table)
 
 
@@ -199,8 +207,8 @@ def _suggestion_table(title: str, items: list[SuggestionView]) -> Table:
         table.add_row(
             str(item.id),
             item.kind,
-            f"{item.text_a}\n— {item.source_a or '?'}",
-            f"{item.text_b or '-'}\n— {item.source_b or '?'}",
+            plain(f"{item.text_a}\n— {item.source_a or '?'}"),
+            plain(f"{item.text_b or '-'}\n— {item.source_b or '?'}"),
             item.status,
         )
     return table

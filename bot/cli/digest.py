@@ -9,6 +9,7 @@ import typer
 from bot.cli.app import app, state, user_errors
 from bot.core.clock import parse_now
 from bot.core.errors import InvalidInputError
+from bot.core.text.sanitize import clean_untrusted
 
 FORMATS = ("md", "json")
 
@@ -37,4 +38,4 @@ def digest(
     if output.lower() == "json":
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
-        typer.echo(result.to_markdown())
+        typer.echo(clean_untrusted(result.to_markdown()))

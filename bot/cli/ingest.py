@@ -15,8 +15,10 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
-from bot.cli.app import app, state, user_errors
+from bot.cli.app import app, plain, state, user_errors
+from bot.core.text.sanitize import clean_inline
 from index.pipeline import IngestReport, ItemResult
 
 _STATUS_STYLE = {
@@ -43,7 +45,8 @@ def ingest(
         task = progress.add_task("ingesting", total=None)
 
         def on_item(item: ItemResult) -> None:
-            progress.update(task, advance=1, description=f"{item.status}: {item.title[:50] or item.source}")
+            label = clean_inline(item.title[:50] or item.source)
+            progress.update(task, advance=1, description=f"{item.status}: {label}")
 
         report = app.ingest(sources, on_item)
     _print_report(st.console, report, show_all)
@@ -54,7 +57,7 @@ def ingest(
 def _progress(console: Console) -> Progress:
     return Progress(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -75,11 +78,11 @@ def _print_report(console: Console, report: IngestReport, show_all: bool) -> Non
         for item in rows:
             style = _STATUS_STYLE.get(item.status, "")
             table.add_row(
-                f"[{style}]{item.status}[/]",
-                item.title or item.source,
-                item.outlet,
+                Text(item.status, style=style),
+                plain(item.title or item.source),
+                plain(item.outlet),
                 str(item.chunks) if item.chunks else "",
-                item.detail,
+                plain(item.detail),
             )
         console.print(table)
     counts = Counter(i.status for i in report.items)
@@ -109,7 +112,7 @@ def stats(ctx: typer.Context) -> None:
     table.add_row("undated articles", str(result.undated))
     table.add_row("first published", result.first.isoformat() if result.first else "-")
     table.add_row("last published", result.last.isoformat() if result.last else "-")
-    table.add_row("embedding model", result.embedding_model)
+    table.add_row("embedding model", plain(result.embedding_model))
     table.add_row("index size", _size(result.size_bytes) if result.size_bytes is not None else "(server)")
     st.console.print(table)
 
@@ -128,7 +131,7 @@ def sources(ctx: typer.Context) -> None:
     table.add_column("last")
     for row in result.by_outlet:
         table.add_row(
-            row.outlet,
+            plain(row.outlet),
             str(row.articles),
             str(row.copies) if row.copies else "",
             row.first.date().isoformat() if row.first else "-",

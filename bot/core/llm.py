@@ -24,6 +24,16 @@ LLM_UNAVAILABLE: tuple[type[BaseException], ...] = (
     TimeoutError,
     ConnectionError,
 )
+# ... plus a reply that cannot be read: HTTP 200 with a body that is not JSON (JSONDecodeError),
+# JSON of the wrong shape (langchain-openai raises TypeError, ValueError, or IndexError for an
+# empty "choices"; ValueError for a stream without one chunk). Caught only around the model call.
+LLM_FAILED: tuple[type[BaseException], ...] = (
+    *LLM_UNAVAILABLE,
+    openai.APIResponseValidationError,
+    ValueError,
+    TypeError,
+    LookupError,
+)
 
 
 def describe_llm_error(exc: BaseException) -> str:

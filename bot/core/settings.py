@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     )
 
     # --- storage -----------------------------------------------------------------
-    data_dir: Path = Field(Path(".factdesk"), description="Folder for the index, BM25 and databases.")
+    data_dir: Path = Field(Path(".factdesk"), description="Folder for the index, the lexical index and databases.")
     collection: str = Field("articles", description="Chroma collection name.")
     chroma_host: str | None = Field(None, description="Chroma server host; empty = embedded store.")
     chroma_port: int = Field(8000, description="Chroma server port.")
@@ -134,7 +134,18 @@ class Settings(BaseSettings):
 
     @property
     def bm25_dir(self) -> Path:
+        """Where versions before the lexical index kept the bm25s sidecar (removed on first start)."""
         return self.data_dir / "bm25"
+
+    @property
+    def lexical_dir(self) -> Path:
+        """The tantivy lexical index (local to this machine, also with a Chroma server)."""
+        return self.data_dir / "lexical"
+
+    @property
+    def ingest_lock_path(self) -> Path:
+        """One ingest at a time per data dir."""
+        return self.data_dir / "ingest.lock"
 
     @property
     def manifest_url(self) -> str:

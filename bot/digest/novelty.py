@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.core.models import CitedSentence
-from bot.core.text.markers import strip_source_markers
+from bot.core.text.sanitize import quoted
 from bot.core.text.sentences import sentence_spans
 from index.embeddings import NamedEmbeddings, embed_array
 
@@ -51,7 +51,7 @@ def candidates_from(passages: Sequence[tuple[str, int]], per_passage: int = LEDE
     for text, number in passages:
         taken = 0
         for span in sentence_spans(text):
-            sentence = strip_source_markers(text[span.start : span.end])
+            sentence = quoted(text[span.start : span.end])
             words = len(sentence.split())
             if words < 8 or words > 70 or sentence.endswith("?") or sentence in seen:
                 continue

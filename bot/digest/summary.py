@@ -19,7 +19,7 @@ from langchain_core.output_parsers import StrOutputParser
 from bot.core.models import CitedSentence, Source
 from bot.core.prompts import PromptFile
 from bot.core.render import prompt_sources
-from bot.core.text.markers import strip_source_markers
+from bot.core.text.sanitize import clean_reply, quoted
 from bot.core.text.sentences import sentence_spans
 from bot.core.text.words import content_words
 from bot.digest.protocols import Extractor, Verifier
@@ -56,7 +56,7 @@ def lede_sentences(source: Source) -> list[CitedSentence]:
     out: list[CitedSentence] = []
     for passage in source.passages:
         for span in sentence_spans(passage.text):
-            text = strip_source_markers(passage.text[span.start : span.end])
+            text = quoted(passage.text[span.start : span.end])
             if is_sentence(text):
                 out.append(CitedSentence(text, (source.number,), 1.0, True))
     return out
@@ -108,7 +108,7 @@ class StorySummarizer:
         assert self.chat_model is not None and self.prompt is not None
         chain = self.prompt.chat_template | self.chat_model | StrOutputParser()
         text = chain.invoke({"headline": headline, "sources": prompt_sources(sources), "window": window_label})
-        return self._keep(self.verifier.verify(text, sources).sentences)
+        return self._keep(self.verifier.verify(clean_reply(text), sources).sentences)
 
     def _extractive(self, headline: str, sources: Sequence[Source]) -> SummaryResult:
         pairs = self.extractor.answer(headline, sources, status_question=False)

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import discord
 
 from bot.answer.models import Answer, Source
 from bot.claims.models import ClaimStatus, SuggestionStatus, Verdict
 from bot.claims.service import ClaimView, SuggestionView
+from bot.core.text.links import link_label, parse_link
+from bot.core.text.sanitize import clean_untrusted
 from bot.digest.models import Digest, render_sentence
 from index.pipeline import IngestReport
 from index.stats import IndexStats
@@ -35,6 +37,10 @@ CONTENT_LIMIT = 2000
 # Links longer than this are shown as plain titles: a field cannot hold them with room to spare.
 MAX_LINK_URL = 512
 MAX_LINK_LABEL = 200
+# What one answer may post: its text (a model that ignores max_tokens, or repeats itself, could
+# otherwise fill 25 messages), and the messages the final answer takes (sources and notes included).
+MAX_ANSWER_CHARS = 10_000
+MAX_ANSWER_MESSAGES = 5
 
 ANSWER_COLOUR = discord.Colour.blurple()
 WARNING_COLOUR = discord.Colour.orange()
@@ -76,8 +82,9 @@ _URL_SAFE = ":/?#@!$&'*+,;=%~-._"
 
 
 def escape(text: str) -> str:
-    """Article or model text made inert: markdown escaped, masked links and mentions broken."""
-    text = discord.utils.escape_markdown(text)
+    """Article or model text made inert: cleaned (controls, bidi, escapes), markdown escaped,
+    masked links and mentions broken."""
+    text = discord.utils.escape_markdown(clean_untrusted(text))
     text = text.replace("](", "]\\(")
     return discord.utils.escape_mentions(text)
 
@@ -90,23 +97,22 @@ def truncate(text: str, limit: int) -> str:
 
 
 def safe_url(url: str | None) -> str | None:
-    """An http(s) URL safe inside ``[label](url)`` (parentheses and spaces encoded), else None."""
-    if not url:
+    """An http(s) URL safe inside ``[label](url)`` (parentheses and spaces encoded, no user-info), else None."""
+    target = parse_link(url)
+    if target is None or len(target.url) > MAX_LINK_URL:
         return None
-    url = url.strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or len(url) > MAX_LINK_URL:
-        return None
-    return quote(url, safe=_URL_SAFE)
+    return quote(target.url, safe=_URL_SAFE)
 
 
 def link(label: str, url: str | None) -> str:
-    """A markdown link with an escaped label, or the plain label when the URL is unusable."""
-    text = truncate(escape(label.replace("[", "(").replace("]", ")")), MAX_LINK_LABEL) or "link"
+    """A markdown link with an escaped label, or the plain label when the URL is unusable.
+
+    A label that looks like an address is replaced by the host the link really leads to.
+    """
     target = safe_url(url)
+    parsed = parse_link(target) if target else None
+    shown = link_label(label, parsed) if parsed else label
+    text = truncate(escape(shown.replace("[", "(").replace("]", ")")), MAX_LINK_LABEL) or "link"
     return f"[{text}]({target})" if target else text
 
 
@@ -219,7 +225,7 @@ class EmbedPager:
 
     def finish(self, footer: str | None = None) -> list[discord.Embed]:
         if footer:
-            text = truncate(footer, FOOTER_LIMIT)
+            text = truncate(clean_untrusted(footer), FOOTER_LIMIT)  # footers show no markdown: clean only
             last = self.embeds[-1]
             if len(last) + len(text) > EMBED_TOTAL_LIMIT:
                 last = self.new_embed()
@@ -285,7 +291,7 @@ def answer_embeds(answer: Answer, title: str | None = None) -> list[discord.Embe
             pager.add_section("Notes", [escape(n) for n in answer.notes])
         return pager.finish(answer_footer(answer))
     colour = WARNING_COLOUR if answer.warnings else ANSWER_COLOUR
-    chunks = split_text(escape(answer.text), DESCRIPTION_LIMIT) or ["(empty answer)"]
+    chunks = split_text(escape(_capped(answer.text)), DESCRIPTION_LIMIT) or ["(empty answer)"]
     pager = EmbedPager(discord.Embed(title=heading, description=chunks[0], colour=colour))
     for chunk in chunks[1:]:
         pager.new_embed(chunk)
@@ -299,6 +305,32 @@ def answer_embeds(answer: Answer, title: str | None = None) -> list[discord.Embe
     if answer.notes:
         pager.add_section("Notes", [escape(n) for n in answer.notes])
     return pager.finish(answer_footer(answer))
+
+
+def _capped(text: str) -> str:
+    """The answer text within :data:`MAX_ANSWER_CHARS`, cut at a sentence or word, saying so."""
+    if len(text) <= MAX_ANSWER_CHARS:
+        return text
+    head = split_text(text, MAX_ANSWER_CHARS - 100)[0]
+    return f"{head}\n\n(Answer shortened for Discord: {len(head):,} of {len(text):,} characters shown.)"
+
+
+def answer_messages(answer: Answer, title: str | None = None) -> list[list[discord.Embed]]:
+    """The answer's embeds grouped into at most :data:`MAX_ANSWER_MESSAGES` messages.
+
+    Text is capped first (:func:`_capped`); the sources, warnings and notes sections are small,
+    so the message cap is a backstop that says what it left out rather than a silent drop.
+    """
+    groups = group_embeds(answer_embeds(answer, title=title))
+    if len(groups) <= MAX_ANSWER_MESSAGES:
+        return groups
+    left = sum(len(g) for g in groups[MAX_ANSWER_MESSAGES:])
+    kept = groups[:MAX_ANSWER_MESSAGES]
+    note = f"{left} more part(s) of this answer are not shown in Discord."
+    last = kept[-1][-1]
+    footer = f"{last.footer.text} · {note}" if last.footer and last.footer.text else note
+    last.set_footer(text=truncate(footer, FOOTER_LIMIT))
+    return kept
 
 
 def sources_embeds(answer: Answer) -> list[discord.Embed]:
@@ -362,8 +394,13 @@ def digest_embeds(digest: Digest) -> list[discord.Embed]:
 
 
 def digest_text(digest: Digest) -> list[str]:
-    """Plain-text fallback (no Embed Links permission): the markdown digest in messages under 2000."""
-    return split_text(discord.utils.escape_mentions(digest.to_markdown()), CONTENT_LIMIT)
+    """Plain-text fallback (no Embed Links permission): the markdown digest in messages under 2000.
+
+    The digest's own markdown has no masked links (URLs are shown bare), so every ``](`` came
+    from an article and is broken.
+    """
+    text = clean_untrusted(digest.to_markdown()).replace("](", "]\\(")
+    return split_text(discord.utils.escape_mentions(text), CONTENT_LIMIT)
 
 
 # --------------------------------------------------------------------------- claims
@@ -382,7 +419,7 @@ def claim_embed(claim: ClaimView) -> discord.Embed:
     if claim.note:
         embed.add_field(name="Note", value=truncate(escape(claim.note), FIELD_VALUE_LIMIT), inline=False)
     if claim.evidence_urls:
-        lines = [link(urlsplit(u).netloc or u, u) for u in claim.evidence_urls]
+        lines = [link(_host(u), u) for u in claim.evidence_urls]
         packed = pack_lines(lines, FIELD_VALUE_LIMIT - 40)
         more = len(lines) - packed[0].count("\n") - 1
         value = packed[0] + (f"\n…and {more} more" if more > 0 else "")
@@ -397,7 +434,7 @@ def claim_embed(claim: ClaimView) -> discord.Embed:
     embed.add_field(name="Flags", value=str(claim.flag_count), inline=True)
     embed.set_footer(
         text=truncate(
-            f"Flagged by {claim.flagged_by_name or claim.flagged_by} on {claim.flagged_at:%Y-%m-%d}",
+            clean_untrusted(f"Flagged by {claim.flagged_by_name or claim.flagged_by} on {claim.flagged_at:%Y-%m-%d}"),
             FOOTER_LIMIT,
         )
     )
@@ -444,6 +481,11 @@ def suggestion_embed(suggestion: SuggestionView) -> discord.Embed:
         embed.add_field(name="Decision", value=f"{outcome} by {suggestion.decided_by}", inline=False)
     embed.set_footer(text=f"suggestion #{suggestion.id} · {suggestion.status.value}")
     return embed
+
+
+def _host(url: str) -> str:
+    parsed = parse_link(url)
+    return parsed.host if parsed else url
 
 
 SUGGESTION_FOOTER = re.compile(r"^suggestion #(\d+)\b")

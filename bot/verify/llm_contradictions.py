@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 
-from bot.core.llm import LLM_UNAVAILABLE
+from bot.core.llm import LLM_FAILED
 from bot.core.prompts import PromptFile
 from bot.verify.contradictions import Contradiction, ContradictionKind, Statement, detect_contradictions
 
@@ -39,7 +39,7 @@ class LLMContradictionFinder:
         numbered = "\n".join(f"{i}. [source {s.source_number}] {s.text}" for i, s in enumerate(subset, 1))
         try:
             reply = (self.prompt.chat_template | self.llm | StrOutputParser()).invoke({"statements": numbered})
-        except LLM_UNAVAILABLE as exc:
+        except LLM_FAILED as exc:
             log.warning("LLM unavailable for contradiction finding (%s); using the rules", exc)
             return detect_contradictions(subset)
         return self.parse(reply, subset)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -92,3 +93,23 @@ def assert_one_line_error(error: BaseException | object, *fragments: str) -> Sou
     for fragment in fragments:
         assert fragment in message, f"{fragment!r} not in {message!r}"
     return error
+
+
+# Characters that must never reach a reader: controls other than tab and newline, invisible format
+# characters other than the joiners scripts and emoji need, and surrogates.
+_JOINERS = {"\u200c", "\u200d"}
+
+
+def unsafe_characters(text: str) -> list[str]:
+    """The characters of ``text`` a terminal or chat client could act on or hide text with."""
+    return [
+        ch
+        for ch in text
+        if (unicodedata.category(ch) in ("Cc", "Cf", "Cs") and ch not in "\n\t" and ch not in _JOINERS)
+    ]
+
+
+def assert_inert(text: str) -> None:
+    """No escape sequence, control, bidi, tag or surrogate character in ``text``."""
+    bad = unsafe_characters(text)
+    assert not bad, f"unsafe characters {sorted({f'U+{ord(c):04X}' for c in bad})} in {text[:200]!r}"

@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EDIT_INTERVAL = 1.5  # seconds between preview edits: Discord allows ~5 edits per 5 s per channel
+# Preview edits one answer may make, whatever the stream does (the final answer is one more edit
+# plus at most render.MAX_ANSWER_MESSAGES - 1 follow-ups).
+MAX_PREVIEW_EDITS = 5
 ANSWER_VIEW_TIMEOUT = 3600.0
 
 
@@ -261,18 +264,20 @@ class AskCog(commands.Cog, name="Ask"):
         """Preview the draft as it arrives (throttled), then replace it with the verified answer."""
         throttle = EditThrottle(self.edit_interval, self.clock)
         draft = ""
+        previews = 0
         answer: Answer | None = None
         async for item in self.bot.answerer.astream(question, outlet=outlet, since=since):
             if isinstance(item, Answer):
                 answer = item
                 break
-            draft += item
-            if draft.strip() and throttle.ready():
+            draft = (draft + item)[-render.CONTENT_LIMIT * 2 :]  # the preview shows only the tail
+            if draft.strip() and previews < MAX_PREVIEW_EDITS and throttle.ready():
+                previews += 1
                 await target.preview(render.preview_text(draft))
         if answer is None:
             raise RuntimeError("the answer stream ended without a final answer")
         view = None if answer.refused else AnswerView(self.bot, answer)
-        groups = render.group_embeds(render.answer_embeds(answer, title=title))
+        groups = render.answer_messages(answer, title=title)
         message, carrier = await target.finish(groups, view)
         if view is not None:  # what the buttons need after a restart, keyed by the message carrying them
             await asyncio.to_thread(self.bot.answer_posts.record, str(carrier.id), answer)
