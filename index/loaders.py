@@ -77,6 +77,12 @@ _URL_LIKE_SCHEMES = frozenset({"data", "javascript", "vbscript", "mailto", "abou
 _FEED_START = re.compile(r"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(rss|feed|rdf:RDF)\b", re.DOTALL)
 _HTML_START = re.compile(r"^\s*(<!doctype html|<html\b|<head\b|<body\b)", re.IGNORECASE)
 _MD_HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$")
+# A feed summary's link text to the page ("… estate. Read more", "Continue reading →", "[…]").
+_READ_MORE_TAIL = re.compile(
+    r"(\s*(\[(…|\.\.\.)\]|(read|see) (the )?(more|full (story|article))|continue reading|keep reading)"
+    r"\s*[.…»›→>\]]*)+\s*$",
+    re.IGNORECASE,
+)
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -445,6 +451,7 @@ def _fetched_article(
         published_at=parse_datetime(published),
         author=author,
         is_html=is_html,
+        aliases=(document.requested_url,) if document.requested_url != document.final_url else (),
     )
 
 
@@ -499,13 +506,18 @@ def _feed_entry(
     link = _text_value(entry.get("link"))
     if link and base_url:
         link = urljoin(base_url, link)
+    guid = _text_value(entry.get("id"))
+    aliases = tuple(a for a in (guid,) if a and a != link and _looks_like_url(a))
+    fetch_error: SourceError | None = None
     if link and fetcher is not None:
         try:
             document = fetcher.get(link)
-            yield _fetched_article(document, link, title=title, published=published, author=author)
+            article = _fetched_article(document, link, title=title, published=published, author=author)
+            article.aliases = tuple(dict.fromkeys((*article.aliases, link, *aliases)))
+            yield article
             return
         except SourceError as exc:
-            yield exc
+            fetch_error = exc
     summary = _entry_summary(entry)
     words = len(summary.split())
     if words >= MIN_SUMMARY_WORDS:
@@ -518,12 +530,14 @@ def _feed_entry(
             url=link,
             published_at=parse_datetime(published),
             author=author,
+            aliases=aliases,
+            fetch_error=fetch_error.reason if fetch_error else None,
         )
+    elif fetch_error is not None:
+        yield fetch_error
     elif not link or fetcher is None:
         why = "no link" if not link else "fetching is disabled"
         yield SourceError(entry_source, f"{why} and the summary is too short ({words} words)")
-    else:
-        log.info("%s: summary too short to stand in for the page (%d words)", entry_source, words)
 
 
 def _entry_summary(entry: Any) -> str:
@@ -535,6 +549,5 @@ def _entry_summary(entry: Any) -> str:
             html = value
     if not html:
         html = str(entry.get("summary") or "")
-    if "<" not in html:
-        return html.strip()
-    return trafilatura.html2txt(f"<html><body>{html}</body></html>").strip()
+    text = html if "<" not in html else trafilatura.html2txt(f"<html><body>{html}</body></html>")
+    return _READ_MORE_TAIL.sub("", text.strip()).strip()

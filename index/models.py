@@ -49,6 +49,11 @@ class RawArticle:
     category: str | None = None
     is_html: bool = False
     identity: str | None = None
+    # Other addresses naming the same article (a feed entry's link or URL GUID, the URL asked for
+    # before redirects), so a later copy finds the stored one; see index.merge_policy.
+    aliases: tuple[str, ...] = ()
+    # Set when this is a feed summary standing in for a page that could not be fetched.
+    fetch_error: str | None = None
 
 
 @dataclass(slots=True)
@@ -66,6 +71,8 @@ class Article:
     category: str | None = None
     references: list[Reference] = field(default_factory=list)
     removed_lines: int = 0
+    aliases: tuple[str, ...] = ()
+    fetch_error: str | None = None
 
     @property
     def content_hash(self) -> str:
@@ -128,3 +135,33 @@ def article_id(url: str | None, identity: str | None, *, outlet: str, title: str
             digest.update(b"\x00")
         key = "content:" + digest.hexdigest()
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkFilter:
+    """Which chunks a search may return: outlets (None = any) and a publication-time range.
+
+    ``ts_min <= published_ts < ts_max`` in epoch seconds (undated chunks have -1). The same
+    filter is applied inside the lexical and the dense search, never over all-corpus arrays.
+    """
+
+    outlets: tuple[str, ...] | None = None
+    ts_min: int | None = None
+    ts_max: int | None = None
+
+    @property
+    def empty(self) -> bool:
+        """True when no chunk can match."""
+        if self.outlets is not None and not self.outlets:
+            return True
+        return self.ts_min is not None and self.ts_max is not None and self.ts_min >= self.ts_max
+
+    def __and__(self, other: ChunkFilter | None) -> ChunkFilter:
+        if other is None:
+            return self
+        outlets = self.outlets
+        if other.outlets is not None:
+            outlets = other.outlets if outlets is None else tuple(o for o in outlets if o in other.outlets)
+        lows = [v for v in (self.ts_min, other.ts_min) if v is not None]
+        highs = [v for v in (self.ts_max, other.ts_max) if v is not None]
+        return ChunkFilter(outlets, max(lows) if lows else None, min(highs) if highs else None)

@@ -1,30 +1,35 @@
-"""The ingest pipeline: sources → clean articles → chunks → vectors → Chroma + BM25.
+"""The ingest pipeline: sources → clean articles → chunks → vectors → Chroma + the lexical index.
 
 Work is done in batches of articles so the embedding model sees many chunks at
-once (sorted by length, little padding) and Chroma gets few large writes.
+once (sorted by length, little padding) and Chroma gets few large writes. Each batch
+is one generation: its records carry it, the lexical index commits it, and only then
+does the store's generation move (readers in other processes look at that number).
+One ingest at a time per data dir (a lock file), so two writers never interleave.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import filelock
 import numpy as np
 
-from bot.core.errors import SourceError
-from index.bm25 import BM25Index
+from bot.core.errors import SourceError, StoreError
 from index.chunking import Chunker
 from index.clean import clean_article
 from index.embeddings import NamedEmbeddings, embed_array
 from index.fetch import Fetcher
+from index.lexical import LexicalIndex
 from index.loaders import display_name, load_sources, unexpected_error
+from index.merge_policy import prefer, resolve
 from index.models import Article, Chunk, RawArticle
-from index.store import STATUS_COMPLETE, STATUS_DUPLICATE, STATUS_PENDING, ChunkStore
+from index.store import STATUS_COMPLETE, STATUS_DUPLICATE, STATUS_PENDING, ChunkRecord, ChunkStore
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +43,7 @@ class ItemResult:
     """One line of the ingest summary."""
 
     source: str
-    status: str  # added | updated | unchanged | duplicate | error
+    status: str  # added | updated | unchanged | duplicate | kept | error
     title: str = ""
     outlet: str = ""
     chunks: int = 0
@@ -81,15 +86,17 @@ class Indexer:
         store: ChunkStore,
         chunker: Chunker,
         embeddings: NamedEmbeddings,
-        bm25_dir: Path | None,
+        lexical: LexicalIndex | None,
         near_duplicate_threshold: float = 0.6,
         batch_articles: int = 48,
         conflicts: Callable[[str, str], bool] | None = None,
+        lock_path: Path | None = None,
     ) -> None:
         self.store = store
         self.chunker = chunker
         self.embeddings = embeddings
-        self.bm25_dir = bm25_dir
+        self.lexical = lexical
+        self.lock_path = lock_path
         self.near_duplicate_threshold = near_duplicate_threshold
         self.batch_articles = batch_articles
         # Two texts that state different facts are never one story (an altered copy of a wire report).
@@ -110,8 +117,23 @@ class Indexer:
         items: Iterable[RawArticle | SourceError],
         on_item: Callable[[ItemResult], None] | None = None,
     ) -> IngestReport:
+        with self._writer_lock():
+            return self._ingest_locked(items, on_item)
+
+    def _writer_lock(self) -> _WriterLock | _NoLock:
+        """The data dir's exclusive writer lock; a second ingest gets one line naming the holder."""
+        if self.lock_path is None:
+            return _NoLock()
+        return _WriterLock(self.lock_path)
+
+    def _ingest_locked(
+        self,
+        items: Iterable[RawArticle | SourceError],
+        on_item: Callable[[ItemResult], None] | None,
+    ) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
+        self.repair()
 
         def emit(result: ItemResult) -> None:
             report.items.append(result)
@@ -119,7 +141,6 @@ class Indexer:
                 on_item(result)
 
         batch: dict[str, Article] = {}
-        changed = False
         for item in items:
             # --- per-item isolation (issue 13.5): any failure is this item's error line ---
             if isinstance(item, SourceError):
@@ -136,22 +157,27 @@ class Indexer:
                 continue
             earlier = batch.get(article.id)
             if earlier is not None:  # the same article (same URL or file) twice in a batch: last copy wins
-                detail = f"same article as {article.source}, which is indexed instead"
-                emit(ItemResult(earlier.source, "duplicate", earlier.title, earlier.outlet, 0, detail))
+                winner = prefer(earlier, article)  # ... unless it is a teaser standing in for the text
+                loser = article if winner is earlier else earlier
+                detail = f"same article as {winner.source}, which is indexed instead"
+                emit(ItemResult(loser.source, "duplicate", loser.title, loser.outlet, 0, detail))
+                article = winner
             # --- end of per-item isolation ---
             batch[article.id] = article
             if len(batch) >= self.batch_articles:
-                changed |= self._index_batch(list(batch.values()), report, emit)
+                self._index_batch(list(batch.values()), report, emit)
                 batch.clear()
         if batch:
-            changed |= self._index_batch(list(batch.values()), report, emit)
-        if changed or self._bm25_stale():
-            self.refresh_bm25()
+            self._index_batch(list(batch.values()), report, emit)
         report.seconds = time.perf_counter() - started
         return report
 
     # ------------------------------------------------------------------ batches
     def _index_batch(self, articles: list[Article], report: IngestReport, emit: Callable[[ItemResult], None]) -> bool:
+        resolution = resolve(articles, self.store)  # never less text for a failed fetch (index.merge_policy)
+        for held in resolution.kept:
+            emit(ItemResult(held.article.source, "kept", held.article.title, held.article.outlet, 0, held.detail))
+        articles = resolution.articles
         existing = self.store.get_records([a.id for a in articles])
         todo: list[Article] = []
         for article in articles:
@@ -165,6 +191,13 @@ class Indexer:
                     STATUS_DUPLICATE,
                 )
             ):
+                # A crash after the copy's record but before its canonical's also_in: repair it.
+                if (
+                    record.status == STATUS_DUPLICATE
+                    and record.duplicate_of
+                    and self.store.link_copy(article.id, article.outlet, article.url, record.duplicate_of)
+                ):
+                    log.info("repaired the copy list of %s (copy %s)", record.duplicate_of, article.id)
                 status = "duplicate" if record.status == STATUS_DUPLICATE else "unchanged"
                 emit(ItemResult(article.source, status, article.title, article.outlet, record.chunk_count))
             else:
@@ -194,18 +227,20 @@ class Indexer:
         kept_ids = {a.id for a in kept}
         chunk_rows = [i for i, (a, _) in enumerate(pairs) if a.id in kept_ids]
 
-        self.store.mark(kept, kept_vectors, STATUS_PENDING, counts)
+        seq = self.store.generation() + 1
+        self.store.mark(kept, kept_vectors, STATUS_PENDING, counts, seq)
         self.store.delete_chunks(a.id for a in kept if a.id in existing)
         self.store.upsert_chunks([pairs[i] for i in chunk_rows], vectors[chunk_rows])
-        self.store.mark(kept, kept_vectors, STATUS_COMPLETE, counts)
+        self.store.mark(kept, kept_vectors, STATUS_COMPLETE, counts, seq)
         report.chunks_written += len(chunk_rows)
         for article, n in zip(kept, counts, strict=True):
             status = "updated" if article.id in existing else "added"
-            emit(ItemResult(article.source, status, article.title, article.outlet, n))
+            note = resolution.notes.get(article.id, "")
+            emit(ItemResult(article.source, status, article.title, article.outlet, n, note))
         # After the canonical articles are stored, so a copy in the same batch can point at them.
         for i, canonical in duplicates:
             article = todo[i]
-            self.store.record_duplicate(article, article_vectors[i], canonical)
+            self.store.record_duplicate(article, article_vectors[i], canonical, seq)
             emit(
                 ItemResult(
                     article.source,
@@ -216,6 +251,12 @@ class Indexer:
                     f"same story as {canonical}",
                 )
             )
+        # The lexical index commits this generation before the store announces it, so a reader
+        # that sees the new generation finds the lexical index already there (or catches up).
+        if self.lexical is not None:
+            written = [_chunk_record(pairs[i][0], pairs[i][1]) for i in chunk_rows]
+            self.lexical.replace([a.id for a in todo], written, seq, self.store.store_id)
+        self.store.set_generation(seq)
         return True
 
     @staticmethod
@@ -253,22 +294,60 @@ class Indexer:
     def _conflict(self, a: str, b: str) -> bool:
         return a != b and self.conflicts is not None and self.conflicts(a, b)
 
-    # ------------------------------------------------------------------ BM25
-    def _bm25_stale(self) -> bool:
-        if self.bm25_dir is None:
-            return False
-        current = BM25Index.load(self.bm25_dir)
-        return current is None or current.stamp != self.store.generation()
+    # ------------------------------------------------------------------ consistency
+    def repair(self) -> None:
+        """Finish what an interrupted ingest left: announce its generation, catch the lexical index up."""
+        generation = self.store.generation()
+        newer = [r.seq for r in self.store.records_since(generation)]
+        if newer:
+            self.store.set_generation(max(newer))
+        if self.lexical is not None:
+            self.lexical.sync(self.store)
 
-    def refresh_bm25(self, bump: bool = True) -> None:
-        """Rebuild the BM25 sidecar from the store; ``bump`` marks the store as changed first."""
-        if bump:
-            self.store.set_generation(uuid.uuid4().hex)
-        if self.bm25_dir is None:
-            return
-        chunks, _ = self.store.chunks()
-        ids = [c.id for c in chunks]
-        texts = [c.text for c in chunks]
-        bm25_texts = [BM25Index.index_text(c.title, c.outlet, c.text) for c in chunks]
-        BM25Index.build(ids, bm25_texts, self.store.generation(), passages=texts).save(self.bm25_dir)
-        log.info("BM25 sidecar rebuilt: %d chunks", len(ids))
+
+def _chunk_record(article: Article, chunk: Chunk) -> ChunkRecord:
+    return ChunkRecord(
+        id=chunk.id,
+        article_id=article.id,
+        index=chunk.index,
+        text=chunk.text,
+        start=chunk.start,
+        end=chunk.end,
+        tokens=chunk.tokens,
+        title=article.title,
+        outlet=article.outlet,
+        url=article.url,
+        published_at=article.published_at,
+    )
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+class _WriterLock:
+    """``filelock`` on the data dir, plus a pid file so the second writer can say who holds it."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = filelock.FileLock(str(path), timeout=0)
+        self._pid_file = path.with_suffix(".pid")
+
+    def __enter__(self) -> None:
+        try:
+            self._lock.acquire()
+        except filelock.Timeout:
+            try:
+                holder = self._pid_file.read_text().strip() or "?"
+            except OSError:
+                holder = "?"
+            raise StoreError(f"another ingest is running (pid {holder})") from None
+        self._pid_file.write_text(str(os.getpid()))
+
+    def __exit__(self, *exc: object) -> None:
+        self._pid_file.unlink(missing_ok=True)
+        self._lock.release()

@@ -14,13 +14,18 @@ Write protocol per batch, which makes ``kill -9`` at any point safe to rerun:
 2. the article's old chunks are deleted, the new chunks upserted (deterministic ids);
 3. the records are marked ``status="complete"``.
 A rerun redoes any article whose record is not complete with the same hash.
+
+Every record written by a batch carries that batch's ``seq``; after the batch, the store's
+generation (one record in a small state collection, read fresh on every call, unlike the
+collection metadata chromadb caches per process) is raised to it. A lexical index that
+reflects generation g catches up by re-reading the articles with ``seq > g``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -35,17 +40,25 @@ from chromadb.config import Settings as ChromaSettings
 
 from bot.core.errors import IndexMismatchError, StoreError
 from index.embeddings import NamedEmbeddings
-from index.models import Article, Chunk, Reference
+from index.models import Article, Chunk, ChunkFilter, Reference
 
 log = logging.getLogger(__name__)
 
 STATUS_PENDING = "pending"
 STATUS_COMPLETE = "complete"
 STATUS_DUPLICATE = "duplicate"
+_GENERATION_ID = "generation"
 
 
-def make_client(data_dir: Path | None, host: str | None = None, port: int = 8000, ssl: bool = False) -> ClientAPI:
-    """Embedded persistent client in ``data_dir``, or an HTTP client when ``host`` is set."""
+def make_client(
+    data_dir: Path | None, host: str | None = None, port: int = 8000, ssl: bool = False, *, fresh: bool = False
+) -> ClientAPI:
+    """Embedded persistent client in ``data_dir``, or an HTTP client when ``host`` is set.
+
+    ``fresh`` opens the embedded store anew: chromadb keeps one system per folder and process,
+    whose vector index does not see another process's writes (queries then fail with
+    "Error finding id"); a reader that saw the generation move opens a new one.
+    """
     settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     try:
         if host:
@@ -53,12 +66,32 @@ def make_client(data_dir: Path | None, host: str | None = None, port: int = 8000
         if data_dir is None:
             raise StoreError("no data directory configured for the embedded Chroma store")
         data_dir.mkdir(parents=True, exist_ok=True)
+        if fresh:
+            _forget_cached_system(str(data_dir))
         return chromadb.PersistentClient(path=str(data_dir), settings=settings)
     except StoreError:
         raise
     except Exception as exc:  # chromadb raises plain ValueError/ConnectionError variants
         where = f"{host}:{port}" if host else str(data_dir)
         raise StoreError(f"cannot open the Chroma store at {where}: {exc}") from exc
+
+
+def _forget_cached_system(path: str) -> None:
+    """Drop chromadb's cached system for ``path`` (not stopped: older collections may still use it)."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient._identifier_to_system.pop(path, None)
+    SharedSystemClient._identifier_to_refcount.pop(path, None)
+
+
+@dataclass(frozen=True, slots=True)
+class DenseHit:
+    """A chunk found by vector search, with the fields a retriever groups and sorts by."""
+
+    chunk_id: str
+    article_id: str
+    published_ts: int
+    cosine: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +113,7 @@ class ArticleRecord:
     chunk_count: int
     source: str
     copies: tuple[ArticleCopy, ...] = ()  # near-duplicate copies: outlet, URL and id of each
+    seq: int = 0  # the generation of the batch that last wrote this record (0: before generations)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,17 +183,43 @@ def article_metadata(article: Article) -> dict[str, str | int | float | bool]:
 class ChunkStore:
     """Chunks and article records in Chroma, guarded against mixing embedding models."""
 
-    def __init__(self, client: ClientAPI, collection: str, embeddings: NamedEmbeddings) -> None:
+    def __init__(
+        self,
+        client: ClientAPI,
+        collection: str,
+        embeddings: NamedEmbeddings,
+        reopen: Callable[[], ClientAPI] | None = None,
+    ) -> None:
+        """``reopen`` gives a fresh embedded client (see :func:`make_client`); None for a server."""
         self._client = client
+        self._reopen = reopen
         self.embeddings = embeddings
         self.collection_name = collection
+        self._open_all()
+        self._seen_generation = self.generation()
+
+    def _open_all(self) -> None:
+        collection = self.collection_name
         try:
             self._chunks = self._open(collection, kind="chunks")
             self._articles = self._open(f"{collection}-articles", kind="articles")
+            self._state = self._open(f"{collection}-state", kind="state")
         except (IndexMismatchError, StoreError):
             raise
         except Exception as exc:
             raise StoreError(f"cannot open Chroma collection {collection!r}: {exc}") from exc
+
+    def follow(self, generation: int) -> None:
+        """Called when a reader sees ``generation``: an embedded store written by another process reopens."""
+        if generation == self._seen_generation:
+            return
+        if self._reopen is not None:
+            log.info(
+                "index generation %d -> %d written elsewhere: reopening the store", self._seen_generation, generation
+            )
+            self._client = self._reopen()
+            self._open_all()
+        self._seen_generation = generation
 
     def _open(self, name: str, kind: str) -> Collection:
         collection = self._client.get_or_create_collection(
@@ -208,7 +268,9 @@ class ChunkStore:
         docs = (result["documents"] or [[]])[0]
         return [(i, 1.0 - float(d), doc or "") for i, d, doc in zip(ids, distances, docs, strict=True)]
 
-    def mark(self, articles: Sequence[Article], vectors: np.ndarray, status: str, chunk_counts: Sequence[int]) -> None:
+    def mark(
+        self, articles: Sequence[Article], vectors: np.ndarray, status: str, chunk_counts: Sequence[int], seq: int
+    ) -> None:
         """Upsert article records with ``status`` (pending before chunk writes, complete after)."""
         if not articles:
             return
@@ -231,12 +293,13 @@ class ChunkStore:
                     "source": a.source,
                     "duplicate_of": "",
                     "also_in": also_in.get(a.id, "[]"),
+                    "seq": seq,
                 }
                 for a, n in zip(articles, chunk_counts, strict=True)
             ],
         )
 
-    def record_duplicate(self, article: Article, vector: np.ndarray, canonical_id: str) -> None:
+    def record_duplicate(self, article: Article, vector: np.ndarray, canonical_id: str, seq: int) -> None:
         """Keep a near-duplicate as a record pointing at its canonical story; index no chunks."""
         meta: dict[str, Any] = {
             **article_metadata(article),
@@ -247,18 +310,25 @@ class ChunkStore:
             "source": article.source,
             "duplicate_of": canonical_id,
             "also_in": "[]",
+            "seq": seq,
         }
         self._articles.upsert(ids=[article.id], embeddings=[vector.tolist()], documents=[""], metadatas=[meta])
         self.delete_chunks([article.id])
+        self.link_copy(article.id, article.outlet, article.url, canonical_id)
+
+    def link_copy(self, copy_id: str, outlet: str, url: str | None, canonical_id: str) -> bool:
+        """List a near-duplicate copy on its canonical record (idempotent); True when it was missing."""
         canonical = self._articles.get(ids=[canonical_id], include=["metadatas"])
         if canonical["ids"]:
             cmeta = dict((canonical["metadatas"] or [{}])[0] or {})
             also = json.loads(str(cmeta.get("also_in") or "[]"))
-            entry = {"id": article.id, "outlet": article.outlet, "url": article.url or ""}
+            entry = {"id": copy_id, "outlet": outlet, "url": url or ""}
             if entry not in also:
                 also.append(entry)
                 cmeta["also_in"] = json.dumps(also)
                 self._articles.update(ids=[canonical_id], metadatas=[cmeta])
+                return True
+        return False
 
     # ------------------------------------------------------------------ chunks
     def delete_chunks(self, article_ids: Iterable[str]) -> None:
@@ -287,14 +357,61 @@ class ChunkStore:
                 ],
             )
 
-    def generation(self) -> str:
-        """Changes whenever an ingest changed the chunks; the BM25 sidecar carries the same stamp."""
-        return str((self._chunks.metadata or {}).get("generation", ""))
+    @property
+    def store_id(self) -> str:
+        """Identifies this chunk collection (a lexical index built from another one is rebuilt)."""
+        return str(self._chunks.id)
 
-    def set_generation(self, generation: str) -> None:
-        metadata = dict(self._chunks.metadata or {})
-        metadata["generation"] = generation
-        self._chunks.modify(metadata=metadata)
+    def generation(self) -> int:
+        """The last committed ingest batch (0: none). One small read, fresh across processes and servers."""
+        result = self._state.get(ids=[_GENERATION_ID], include=["metadatas"])
+        metas = result["metadatas"] or []
+        return _int((metas[0] or {}).get("seq")) if metas else 0
+
+    def set_generation(self, generation: int) -> None:
+        # The state collection holds only this record; a one-number vector keeps it tiny.
+        vector = np.zeros((1, 1), dtype=np.float32)
+        self._state.upsert(ids=[_GENERATION_ID], embeddings=vector, metadatas=[{"seq": int(generation)}])
+        self._seen_generation = int(generation)
+
+    def records_since(self, seq: int) -> list[ArticleRecord]:
+        """Records written by batches after generation ``seq`` (what a lexical index must catch up on)."""
+        where = cast(Where, {"seq": {"$gt": int(seq)}})
+        result = self._articles.get(where=where, include=["metadatas"])
+        return [
+            _record_from_meta(rid, dict(meta or {}))
+            for rid, meta in zip(result["ids"], result["metadatas"] or [], strict=True)
+        ]
+
+    def chunks_of(self, article_ids: Sequence[str]) -> list[ChunkRecord]:
+        """Every chunk of these articles (text and metadata, no vectors)."""
+        out: list[ChunkRecord] = []
+        ids = list(dict.fromkeys(article_ids))
+        for start in range(0, len(ids), 500):
+            where = cast(Where, {"article_id": {"$in": ids[start : start + 500]}})
+            result = self._chunks.get(where=where, include=["documents", "metadatas"])
+            out.extend(
+                _chunk_from_meta(cid, doc or "", dict(meta or {}))
+                for cid, doc, meta in zip(
+                    result["ids"], result["documents"] or [], result["metadatas"] or [], strict=True
+                )
+            )
+        return out
+
+    def iter_chunks(self, page: int = 2000) -> Iterator[list[ChunkRecord]]:
+        """Every chunk, ``page`` at a time (a rebuild never holds the corpus in memory)."""
+        offset = 0
+        while True:
+            result = self._chunks.get(limit=page, offset=offset, include=["documents", "metadatas"])
+            if not result["ids"]:
+                return
+            yield [
+                _chunk_from_meta(cid, doc or "", dict(meta or {}))
+                for cid, doc, meta in zip(
+                    result["ids"], result["documents"] or [], result["metadatas"] or [], strict=True
+                )
+            ]
+            offset += len(result["ids"])
 
     def chunk_count(self) -> int:
         return self._chunks.count()
@@ -328,6 +445,47 @@ class ChunkStore:
         )
         distances = (result["distances"] or [[]])[0]
         return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], distances, strict=True)]
+
+    def dense_hits(self, vector: np.ndarray, n: int, where: ChunkFilter | None = None) -> list[DenseHit]:
+        """The ``n`` nearest chunks within ``where``, searched in Chroma's index with the filter inside."""
+        if where is not None and where.empty:
+            return []
+        result = self._chunks.query(
+            query_embeddings=[vector.tolist()],
+            n_results=n,
+            where=_chunk_where(where),
+            include=["distances", "metadatas"],
+        )
+        distances = (result["distances"] or [[]])[0]
+        metas = (result["metadatas"] or [[]])[0]
+        return [
+            DenseHit(
+                cid, str((meta or {}).get("article_id", "")), _int((meta or {}).get("published_ts"), -1), 1.0 - float(d)
+            )
+            for cid, d, meta in zip(result["ids"][0], distances, metas, strict=True)
+        ]
+
+    def similarities(self, vector: np.ndarray, chunk_ids: Sequence[str]) -> dict[str, float]:
+        """Cosine of ``vector`` with exactly these chunks (vectors are stored unit length)."""
+        if not chunk_ids:
+            return {}
+        result = self._chunks.get(ids=list(chunk_ids), include=["embeddings"])
+        raw = result["embeddings"] if result["embeddings"] is not None else []
+        if not len(raw):
+            return {}
+        matrix = np.asarray(raw, dtype=np.float32)
+        sims = matrix @ vector.astype(np.float32)
+        return {cid: float(v) for cid, v in zip(result["ids"], sims, strict=True)}
+
+    def chunks_by_id(self, chunk_ids: Sequence[str]) -> dict[str, ChunkRecord]:
+        """These chunks (text and metadata) by id; unknown ids are left out."""
+        if not chunk_ids:
+            return {}
+        result = self._chunks.get(ids=list(chunk_ids), include=["documents", "metadatas"])
+        return {
+            cid: _chunk_from_meta(cid, doc or "", dict(meta or {}))
+            for cid, doc, meta in zip(result["ids"], result["documents"] or [], result["metadatas"] or [], strict=True)
+        }
 
     def first_chunks(self, start: datetime, end: datetime, max_index: int) -> tuple[list[ChunkRecord], np.ndarray]:
         """Chunks ``0..max_index-1`` of articles published in ``[start, end)``, with their vectors."""
@@ -374,6 +532,21 @@ class ChunkStore:
                 result["ids"], result["metadatas"] or [], result["documents"] or [], raw, strict=True
             )
         ]
+
+
+def _chunk_where(where: ChunkFilter | None) -> Where | None:
+    if where is None:
+        return None
+    parts: list[dict[str, Any]] = []
+    if where.outlets is not None:
+        parts.append({"outlet": {"$in": list(where.outlets)}})
+    if where.ts_min is not None:
+        parts.append({"published_ts": {"$gte": where.ts_min}})
+    if where.ts_max is not None:
+        parts.append({"published_ts": {"$lt": where.ts_max}})
+    if not parts:
+        return None
+    return cast(Where, parts[0] if len(parts) == 1 else {"$and": parts})
 
 
 def _published_between(start: datetime, end: datetime) -> list[dict[str, Any]]:
@@ -450,4 +623,5 @@ def _record_from_meta(rid: str, meta: dict[str, Any]) -> ArticleRecord:
         chunk_count=int(meta.get("chunk_count", 0)),
         source=str(meta.get("source", "")),
         copies=_copies(meta.get("also_in")),
+        seq=_int(meta.get("seq")),
     )

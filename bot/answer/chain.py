@@ -24,8 +24,8 @@ from bot.answer.context import number_sources
 from bot.answer.extractive import ExtractiveEngine
 from bot.answer.models import Answer, ClaimWarning
 from bot.answer.retrieval import HybridRetriever, Retrieval
-from bot.core.errors import InvalidInputError
-from bot.core.llm import LLM_FAILED
+from bot.core.errors import EmptyIndexError, InvalidInputError
+from bot.core.llm import LLM_FAILED, describe_llm_error
 from bot.core.models import REFUSAL, CitedSentence, Source
 from bot.core.prompts import PromptFile, PromptLibrary
 from bot.core.protocols import ClaimMatcherLike, claims_in_sources
@@ -151,8 +151,11 @@ class Answerer:
         max_reply_tokens: int | None = None,
         refusal: RefusalPolicy | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        empty_index: Callable[[], str | None] | None = None,
     ) -> None:
         self.retriever = retriever
+        # Says why when nothing is indexed, so an empty store is not answered "the articles don't say".
+        self.empty_index = empty_index
         self.prompts = prompts
         self.extractive = extractive
         self.verifier = verifier
@@ -228,7 +231,6 @@ class Answerer:
                     break  # the server ignored max_tokens: stop reading, the rest would be cut anyway
             state.draft = self._llm_draft("".join(parts))
         except LLM_FAILED as exc:
-            log.warning("LLM unavailable while streaming (%s); using the extractive engine", exc)
             state.draft = self._extractive_draft(state, note=self._fallback_note(exc))
         finally:
             close = getattr(stream, "aclose", None)
@@ -258,6 +260,9 @@ class Answerer:
             started=time.perf_counter(),
             now=self.clock(),
         )
+        problem = self.empty_index() if self.empty_index is not None else None
+        if problem:
+            raise EmptyIndexError(problem)
         state.retrieval = self.retriever.retrieve(
             state.question, self.k, outlet=state.outlet, since=state.since, until=state.until, now=state.now
         )
@@ -288,12 +293,10 @@ class Answerer:
         elif self.llm is None:
             state.draft = self._extractive_draft(state)
         else:
-            llm_draft = self._llm_chain() | RunnableLambda(self._llm_draft)
-            fallback: Runnable[dict[str, str], Draft] = RunnableLambda(
-                lambda _inputs: self._extractive_draft(state, note=self._fallback_note(None))
-            )
-            chain = llm_draft.with_fallbacks([fallback], exceptions_to_handle=LLM_FAILED)
-            state.draft = chain.invoke(state.prompt_inputs)
+            try:
+                state.draft = self._llm_draft(self._llm_chain().invoke(state.prompt_inputs))
+            except LLM_FAILED as exc:  # unavailable, or a reply that cannot be read (HTTP 200, not JSON)
+                state.draft = self._extractive_draft(state, note=self._fallback_note(exc))
         state.timings["draft"] = (time.perf_counter() - started) * 1000
         return state
 
@@ -308,9 +311,11 @@ class Answerer:
         return Draft(clean_reply(reply), "llm", note=note, completion_tokens=len(tokens))
 
     @staticmethod
-    def _fallback_note(exc: BaseException | None) -> str:
-        detail = f" ({type(exc).__name__})" if exc else ""
-        return f"The language model was unavailable{detail}; this answer was extracted directly from the sources."
+    def _fallback_note(exc: BaseException) -> str:
+        """The answer's note, and one warning line in the log (stderr for the CLI, the bot's log)."""
+        reason = describe_llm_error(exc)
+        log.warning("language model request failed: %s; answering with the extractive engine", reason)
+        return f"The language model was unavailable ({reason}); this answer was extracted directly from the sources."
 
     def _extractive_draft(self, state: _State, note: str = "") -> Draft:
         assert state.retrieval is not None

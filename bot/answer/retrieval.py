@@ -1,9 +1,14 @@
-"""Hybrid retrieval: BM25 (bm25s sidecar) + dense vectors (Chroma), fused by reciprocal rank.
+"""Hybrid retrieval: BM25 (tantivy) + dense vectors (Chroma), fused by score.
 
 Questions that name outlets are searched once more within each named outlet, so a
 question comparing two outlets' reports gets passages from both; multi-part
 questions are split into parts, each contributing its best passage. Results are
 spread across articles so one long article cannot fill the context.
+
+Nothing is loaded per corpus: every search runs inside an index with its filters
+(outlets, dates) applied there, and returns a few dozen candidates; a question
+reads the store's generation (one small read) and, if another process changed the
+index, the lexical index catches up with the changed articles only.
 """
 
 from __future__ import annotations
@@ -19,16 +24,18 @@ import numpy as np
 
 from bot.answer.query import Clause, OutletMatcher, QueryPlan, plan_query, split_parts
 from bot.core.models import Passage
-from index.bm25 import BM25Index
 from index.embeddings import NamedEmbeddings, embed_array
-from index.store import ChunkRecord, ChunkStore
+from index.lexical import LexicalIndex
+from index.models import ChunkFilter
+from index.store import ChunkStore
 
 log = logging.getLogger(__name__)
 
 RRF_K = 60
-# Up to this many chunks, dense search is exact over vectors held in memory (384 floats each:
-# ~150 MB at the limit); beyond it, Chroma's HNSW index answers.
-EXACT_SEARCH_MAX_CHUNKS = 100_000
+# Lexical candidates read per search before fusing chunk and best-sentence scores.
+_LEXICAL_POOL = 100
+_SENTENCE_POOL = 200
+_DAY = 86400
 
 
 @dataclass(slots=True)
@@ -42,32 +49,20 @@ class Retrieval:
     top_bm25: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class _Scores:
-    """The question scored against every chunk: BM25, and cosine when vectors are in memory."""
-
-    bm25: np.ndarray
-    dense: np.ndarray | None
-    vector: np.ndarray
-
-
 @dataclass(slots=True)
-class _Corpus:
-    """Chunk texts and metadata aligned with the BM25 ids, loaded once per store generation."""
+class _Question:
+    """One question's searches: what is known about each candidate chunk, and its best scores."""
 
-    generation: str
-    ids: list[str]
-    texts: list[str]
-    chunks: list[ChunkRecord]
-    position: dict[str, int]
-    outlet_of: np.ndarray  # int code per chunk
-    outlet_codes: dict[str, int]
-    published_ts: np.ndarray
-    article_of: list[str]
-    bm25: BM25Index
-    matcher: OutletMatcher
-    vectors: np.ndarray | None  # unit chunk vectors for exact search; None = ask Chroma (large indexes)
-    day_of: np.ndarray  # days since epoch of publication, -1 unknown
+    vector: np.ndarray
+    whole_question: str
+    article_of: dict[str, str] = field(default_factory=dict)
+    published_ts: dict[str, int] = field(default_factory=dict)
+    dense_best: dict[str, float] = field(default_factory=dict)
+    bm25_best: dict[str, float] = field(default_factory=dict)
+    whole: dict[str, float] = field(default_factory=dict)  # the whole question's lexical score
+    whole_top: float = 0.0
+    cosine: dict[str, float] = field(default_factory=dict)
+    alphas: dict[tuple[str, ...], float] = field(default_factory=dict)  # per text: its sentence-score weight
 
 
 def _epoch_day(day: date) -> int:
@@ -75,12 +70,12 @@ def _epoch_day(day: date) -> int:
 
 
 class HybridRetriever:
-    """Finds the passages that answer a question; rebuilds its view when the index changes."""
+    """Finds the passages that answer a question; follows the index as other processes change it."""
 
     def __init__(
         self,
         store: ChunkStore,
-        bm25_loader: Callable[[], BM25Index],
+        lexical: LexicalIndex,
         embeddings: NamedEmbeddings,
         *,
         candidates: int = 60,
@@ -110,58 +105,36 @@ class HybridRetriever:
         self.round_order = round_order
         self.decompose_depth = decompose_depth
         self.store = store
-        self.bm25_loader = bm25_loader
+        self.lexical = lexical
         self.embeddings = embeddings
         self.candidates = candidates
         self.per_article = per_article
         self.dense_weight = dense_weight
         self.bm25_weight = bm25_weight
-        self._corpus: _Corpus | None = None
+        self._generation: int | None = None
+        self._matcher = OutletMatcher([])
+        self._outlets: list[str] = []
 
-    # ------------------------------------------------------------------ corpus view
-    def corpus(self) -> _Corpus:
+    # ------------------------------------------------------------------ freshness
+    def refresh(self) -> None:
+        """Follow the store: one small read per question; work only when the generation moved."""
         generation = self.store.generation()
-        if self._corpus is None or self._corpus.generation != generation:
-            self._corpus = self._load(generation)
-        return self._corpus
-
-    def _load(self, generation: str) -> _Corpus:
-        started = time.perf_counter()
-        bm25 = self.bm25_loader()
-        exact = self.store.chunk_count() <= EXACT_SEARCH_MAX_CHUNKS
-        chunks, vectors = self.store.chunks(with_vectors=exact)
-        ids = [c.id for c in chunks]
-        by_id = {cid: i for i, cid in enumerate(ids)}
-        order = [by_id[cid] for cid in bm25.ids if cid in by_id]
-        if len(order) != len(ids):
-            log.warning("BM25 sidecar and store disagree (%d vs %d chunks)", len(bm25.ids), len(ids))
-        ids = [ids[i] for i in order]
-        chunks = [chunks[i] for i in order]
-        texts = [c.text for c in chunks]
-        matrix = vectors[order] if vectors is not None else None
-        published = np.asarray([c.published_ts for c in chunks], dtype=np.int64)
-        outlets = sorted({c.outlet for c in chunks})
-        codes = {o: i for i, o in enumerate(outlets)}
-        corpus = _Corpus(
-            generation=generation,
-            ids=ids,
-            texts=texts,
-            chunks=chunks,
-            position={cid: i for i, cid in enumerate(ids)},
-            outlet_of=np.asarray([codes[c.outlet] for c in chunks], dtype=np.int32),
-            outlet_codes=codes,
-            published_ts=published,
-            article_of=[c.article_id for c in chunks],
-            bm25=bm25,
-            matcher=OutletMatcher(outlets),
-            vectors=matrix,
-            day_of=np.where(published >= 0, published // 86400, -1),
-        )
-        log.info("retriever loaded %d chunks in %.0f ms", len(ids), (time.perf_counter() - started) * 1000)
-        return corpus
+        if generation == self._generation:
+            return
+        self.store.follow(generation)
+        self.lexical.reload()
+        if self.lexical.generation < generation or self.lexical.generation < 0:
+            try:
+                self.lexical.sync(self.store)
+            except Exception as exc:  # another process is writing it: read what is committed
+                log.info("lexical index not caught up now (%s); searching what is committed", exc)
+        self._outlets = self.lexical.outlets()
+        self._matcher = OutletMatcher(self._outlets)
+        self._generation = generation
 
     def outlets(self) -> list[str]:
-        return sorted(self.corpus().outlet_codes)
+        self.refresh()
+        return list(self._outlets)
 
     # ------------------------------------------------------------------ search
     def retrieve(
@@ -176,86 +149,77 @@ class HybridRetriever:
     ) -> Retrieval:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        corpus = self.corpus()
+        self.refresh()
+        timings["refresh"] = (time.perf_counter() - t0) * 1000
         plan_now = now or datetime.now(UTC)
-        plan = plan_query(question, corpus.matcher, now=plan_now, since=since, until=until)
+        plan = plan_query(question, self._matcher, now=plan_now, since=since, until=until)
         if outlet:
-            wanted = [o for o in corpus.outlet_codes if o.lower() == outlet.strip().lower()]
+            wanted = [o for o in self._outlets if o.lower() == outlet.strip().lower()]
             plan.outlets = wanted or [outlet]
             plan.clauses = [Clause(plan.outlets[0])]
         timings["plan"] = (time.perf_counter() - t0) * 1000
-        if not corpus.ids:
+        if self.lexical.count(None) == 0:
             return Retrieval([], plan, timings)
 
         # An explicit outlet (--source, the Discord option) is a hard filter, not a hint like a named outlet.
-        base_mask = self._mask(corpus, plan, Clause(plan.outlets[0]) if outlet else None)
-        if base_mask is not None and not base_mask.any() and plan.since_from_text:
+        base = self._filter(plan, Clause(plan.outlets[0]) if outlet else None)
+        if base is not None and not self._any(base) and plan.since_from_text:
             # "last week" read against today finds nothing in an older index: search every date
             # (answers still say how old their sources are) rather than answer nothing.
             plan.since, plan.widened = None, True
-            base_mask = self._mask(corpus, plan, Clause(plan.outlets[0]) if outlet else None)
+            base = self._filter(plan, Clause(plan.outlets[0]) if outlet else None)
         t1 = time.perf_counter()
         vector = embed_array(self.embeddings, [question])[0]
         timings["embed"] = (time.perf_counter() - t1) * 1000
 
         t2 = time.perf_counter()
-        # Scored once; the global search and every outlet's search only mask these.
-        scored = _Scores(
-            bm25=self._lexical(corpus, question),
-            dense=corpus.vectors @ vector.astype(np.float32) if corpus.vectors is not None else None,
-            vector=vector,
-        )
-        dense_best: dict[int, float] = {}
-        bm25_best: dict[int, float] = {}
-        global_lists, global_raw = self._search(corpus, scored, base_mask, dense_best, bm25_best)
-        clause_lists: list[list[int]] = []
+        q = _Question(vector=vector.astype(np.float32), whole_question=question)
+        whole = self._lexical(q, question, base, self.candidates)
+        q.whole.update(whole)
+        q.whole_top = max(self._lexical(q, question, None, 1).values(), default=0.0)
+        global_lists, global_raw = self._search(q, whole, base)
+        clause_lists: list[list[str]] = []
         # Split and read once: the outlet searches and the decomposition both use the parts.
         all_parts = split_parts(question) if self.mode == "full" else []
-        part_mentions = [corpus.matcher.find(part) for part in all_parts]
+        part_mentions = [self._matcher.find(part) for part in all_parts]
         for clause in plan.clauses if self.mode == "full" and self.outlet_clauses else []:
-            mask = self._mask(corpus, plan, clause)
-            if mask is not None and not mask.any():
+            where = self._filter(plan, clause)
+            if where is not None and not self._any(where):
                 continue
             # Which words of a question belong to which outlet is ambiguous ("X, according to
             # Fortune, and Y ..." vs "Fortune's view on X ..."), so each outlet is searched with
             # the whole question (searching with its part alone measured worse), plus the words
             # of the part that names it, or else of the text from its mention to the next one.
-            clause_scored = scored
-            if self.clause_part_weight > 0:
-                own = [
-                    p
-                    for p, found in zip(all_parts, part_mentions, strict=True)
-                    if any(m[2] == clause.outlet for m in found)
-                ]
-                clause_text = own[0] if len(own) == 1 else clause.text
-                if clause_text:
-                    extra = self._lexical(corpus, clause_text)
-                    clause_scored = _Scores(
-                        bm25=scored.bm25 + self.clause_part_weight * extra, dense=scored.dense, vector=scored.vector
-                    )
-            found, raw = self._search(corpus, clause_scored, mask, dense_best, bm25_best)
+            own = [
+                p
+                for p, found in zip(all_parts, part_mentions, strict=True)
+                if any(m[2] == clause.outlet for m in found)
+            ]
+            clause_text = own[0] if len(own) == 1 else clause.text
+            if self.clause_part_weight > 0 and clause_text:
+                scores = self._combined(q, question, clause_text, where)
+            else:
+                scores = self._lexical(q, question, where, self.candidates)
+            found, raw = self._search(q, scores, where)
             clause_lists.append(self._fuse(found, raw))
         if self.decompose and all_parts:
             # Multi-part questions ("X, and Y, while Z"): each part's best lexical passages join
             # the interleave (measured on full dev in benchmarks/retrieval.py: see the README).
             for part, mentions in zip(all_parts, part_mentions, strict=True):
-                scores = self._lexical(corpus, part)
-                part_mask: np.ndarray | None = None
+                part_where: ChunkFilter | None = None
                 if mentions:
                     # The part's own clause carries its date ("the Fortune report on October 13").
-                    own_clause = plan_query(part, corpus.matcher, now=plan_now).clauses[0]
-                    part_mask = self._mask(corpus, plan, own_clause)
+                    own_clause = plan_query(part, self._matcher, now=plan_now).clauses[0]
+                    part_where = self._filter(plan, own_clause)
                 elif plan.outlets and not outlet:
-                    codes = [corpus.outlet_codes[o] for o in plan.outlets if o in corpus.outlet_codes]
-                    part_mask = np.isin(corpus.outlet_of, codes)
-                mask = base_mask
-                if part_mask is not None and part_mask.any():
-                    mask = part_mask if base_mask is None else part_mask & base_mask
-                if mask is not None:
-                    scores = np.where(mask, scores, 0.0)
-                top = [int(i) for i in np.argsort(-scores)[: self.decompose_depth] if scores[i] > 0]
-                for i in top:
-                    bm25_best[i] = max(bm25_best.get(i, 0.0), float(scores[i]))
+                    part_where = ChunkFilter(outlets=tuple(o for o in plan.outlets if o in self._outlets))
+                where = base
+                if part_where is not None and self._any(part_where):
+                    where = part_where & base
+                found_part = self._lexical(q, part, where, self.decompose_depth)
+                top = sorted(found_part, key=lambda c: -found_part[c])[: self.decompose_depth]
+                for cid in top:
+                    q.bm25_best[cid] = max(q.bm25_best.get(cid, 0.0), found_part[cid])
                 if top:
                     clause_lists.append(top)
         timings["search"] = (time.perf_counter() - t2) * 1000
@@ -270,134 +234,155 @@ class HybridRetriever:
         else:
             fused = self._fuse(global_lists, global_raw)
             if plan.status:
-                fused = self._recency_boost(corpus, fused)
-            strength = self._strength(scored, dense_best) if self.round_order else None
+                fused = self._recency_boost(q, fused)
+            strength = self._strength(q, clause_lists) if self.round_order and clause_lists else None
             ranked = self._interleave(clause_lists, fused, strength) if clause_lists else fused
-            ranked = self._diversify(corpus, ranked, k)
-        passages = [self._passage(corpus, i, rank, dense_best, bm25_best) for rank, i in enumerate(ranked[:k], 1)]
+            ranked = self._diversify(q, ranked, k)
+        passages = self._passages(q, ranked[:k])
         timings["fuse"] = (time.perf_counter() - t3) * 1000
         timings["total"] = (time.perf_counter() - t0) * 1000
         return Retrieval(
             passages,
             plan,
             timings,
-            top_dense=max(dense_best.values(), default=0.0),
-            top_bm25=max(bm25_best.values(), default=0.0),
+            top_dense=max(q.dense_best.values(), default=0.0),
+            top_bm25=max(q.bm25_best.values(), default=0.0),
         )
 
-    def _lexical(self, corpus: _Corpus, text: str) -> np.ndarray:
-        """BM25 per chunk plus its best sentence's BM25, rescaled to the chunk scores' range.
+    # ------------------------------------------------------------------ lexical
+    def _lexical(self, q: _Question, text: str, where: ChunkFilter | None, n: int) -> dict[str, float]:
+        """The ``n`` best chunks within ``where``: BM25 plus the best sentence's BM25, rescaled.
 
         The sentence term picks, among an article's chunks, the one holding the sentence
         the question paraphrases (full dev, ``benchmarks/retrieval.py``: MRR@10 0.681 → 0.715,
-        evidence recall@10 0.681 → 0.698).
+        evidence recall@10 0.681 → 0.698). It is rescaled by the ratio of the best chunk's to
+        the best sentence's score over the whole index, so it weighs the same in every search.
         """
-        chunks, sentences = corpus.bm25.scores_with_sentences(text)
-        if self.sentence_weight <= 0 or self.mode != "full":  # ablation baselines: plain BM25
-            return chunks
-        top = float(sentences.max()) if len(sentences) else 0.0
-        if top <= 0:
-            return chunks
-        return chunks + (self.sentence_weight * float(chunks.max()) / top) * sentences
+        terms = self.lexical.terms(text)
+        if not terms:
+            return {}
+        chunk_hits = self.lexical.top_chunks(terms, max(n, _LEXICAL_POOL), where)
+        for hit in chunk_hits:
+            q.article_of[hit.chunk_id] = hit.article_id
+            q.published_ts[hit.chunk_id] = hit.published_ts
+        chunks = {h.chunk_id: h.score for h in chunk_hits}
+        alpha = self._alpha(terms, q)
+        if alpha <= 0:
+            return dict(sorted(chunks.items(), key=lambda kv: -kv[1])[:n])
+        best: dict[str, float] = {}
+        for hit in self.lexical.top_sentences(terms, _SENTENCE_POOL, where):
+            q.article_of[hit.chunk_id] = hit.article_id
+            q.published_ts[hit.chunk_id] = hit.published_ts
+            best[hit.chunk_id] = max(best.get(hit.chunk_id, 0.0), hit.score)
+        missing_chunks = [c for c in best if c not in chunks]
+        chunks.update(self.lexical.chunk_scores(terms, missing_chunks))
+        missing_best = [c for c in chunks if c not in best]
+        best.update(self.lexical.best_sentence_scores(terms, missing_best))
+        combined = {c: score + alpha * best.get(c, 0.0) for c, score in chunks.items()}
+        return dict(sorted(combined.items(), key=lambda kv: -kv[1])[:n])
 
-    def _mask(self, corpus: _Corpus, plan: QueryPlan, clause: Clause | None) -> np.ndarray | None:
-        mask: np.ndarray | None = None
+    def _alpha(self, terms: Sequence[str], q: _Question) -> float:
+        """Weight of the best-sentence score: ``sentence_weight`` times best chunk / best sentence."""
+        if self.sentence_weight <= 0 or self.mode != "full":  # ablation baselines: plain BM25
+            return 0.0
+        key = tuple(terms)
+        if key not in q.alphas:
+            top_chunk = self.lexical.top_chunks(terms, 1)
+            top_sentence = self.lexical.top_sentences(terms, 1)
+            ok = top_chunk and top_sentence and top_sentence[0].score > 0
+            q.alphas[key] = self.sentence_weight * top_chunk[0].score / top_sentence[0].score if ok else 0.0
+        return q.alphas[key]
+
+    def _lexical_of(self, q: _Question, text: str, chunk_ids: Sequence[str]) -> dict[str, float]:
+        """The same combined score for exactly these chunks."""
+        terms = self.lexical.terms(text)
+        if not terms or not chunk_ids:
+            return {}
+        chunks = self.lexical.chunk_scores(terms, chunk_ids)
+        alpha = self._alpha(terms, q)
+        if alpha <= 0:
+            return chunks
+        best = self.lexical.best_sentence_scores(terms, list(chunks))
+        return {c: score + alpha * best.get(c, 0.0) for c, score in chunks.items()}
+
+    def _combined(self, q: _Question, question: str, clause_text: str, where: ChunkFilter | None) -> dict[str, float]:
+        """Whole question plus (weighted) the clause's own words, best ``candidates`` within ``where``."""
+        first = self._lexical(q, question, where, self.candidates)
+        second = self._lexical(q, clause_text, where, self.candidates)
+        for cid in [c for c in second if c not in first]:
+            first[cid] = 0.0
+        fill = self._lexical_of(q, question, [c for c in second if first[c] == 0.0])
+        first.update(fill)
+        fill2 = self._lexical_of(q, clause_text, [c for c in first if c not in second])
+        second.update(fill2)
+        total = {c: first.get(c, 0.0) + self.clause_part_weight * second.get(c, 0.0) for c in first}
+        return dict(sorted(total.items(), key=lambda kv: -kv[1])[: self.candidates])
+
+    # ------------------------------------------------------------------ filters
+    def _filter(self, plan: QueryPlan, clause: Clause | None) -> ChunkFilter | None:
+        where: ChunkFilter | None = None
         if plan.since or plan.until:
-            lo = int(plan.since.timestamp()) if plan.since else -(2**62)
-            hi = int(plan.until.timestamp()) if plan.until else 2**62
-            mask = (corpus.published_ts >= lo) & (corpus.published_ts < hi)
+            lo = int(plan.since.timestamp()) if plan.since else None
+            hi = int(plan.until.timestamp()) if plan.until else None
+            where = ChunkFilter(ts_min=lo, ts_max=hi)
         if clause is not None and clause.outlet is not None:
-            code = corpus.outlet_codes.get(clause.outlet)
-            outlet_mask = corpus.outlet_of == code if code is not None else np.zeros(len(corpus.ids), dtype=bool)
-            mask = outlet_mask if mask is None else mask & outlet_mask
+            known = clause.outlet in self._outlets
+            outlet_where = ChunkFilter(outlets=(clause.outlet,) if known else ())
+            where = outlet_where & where
         if clause is not None and self.clause_dates and (clause.day or clause.after or clause.before):
             # "the TechCrunch report published on October 7": that day, give or take a time zone;
             # "after October 4" / "before November 1": from / up to that day (questions often
             # mean it inclusively). A date no article matches is dropped rather than emptying the clause.
-            day_mask = corpus.day_of >= 0
+            lows, highs = [0], []
             if clause.day is not None:
-                day_mask &= np.abs(corpus.day_of - _epoch_day(clause.day)) <= 1
+                lows.append((_epoch_day(clause.day) - 1) * _DAY)
+                highs.append((_epoch_day(clause.day) + 2) * _DAY)
             if clause.after is not None:
-                day_mask &= corpus.day_of >= _epoch_day(clause.after) - 1
+                lows.append((_epoch_day(clause.after) - 1) * _DAY)
             if clause.before is not None:
-                day_mask &= corpus.day_of <= _epoch_day(clause.before) + 1
-            narrowed = day_mask if mask is None else mask & day_mask
-            if narrowed.any():
-                mask = narrowed
-        return mask
+                highs.append((_epoch_day(clause.before) + 2) * _DAY)
+            days = ChunkFilter(ts_min=max(lows), ts_max=min(highs) if highs else None)
+            narrowed = days & where
+            if self._any(narrowed):
+                where = narrowed
+        return where
 
+    def _any(self, where: ChunkFilter) -> bool:
+        return not where.empty and self.lexical.count(where) > 0
+
+    # ------------------------------------------------------------------ dense and fusion
     def _search(
-        self,
-        corpus: _Corpus,
-        scored: _Scores,
-        mask: np.ndarray | None,
-        dense_best: dict[int, float],
-        bm25_best: dict[int, float],
-    ) -> tuple[list[list[int]], tuple[dict[int, float], dict[int, float]]]:
-        """Two ranked lists of chunk positions (BM25, dense) restricted to ``mask``, with their scores."""
-        n = self.candidates
-        scores = scored.bm25
-        if mask is not None:
-            scores = np.where(mask, scores, 0.0)
-        top = np.argpartition(-scores, min(n, len(scores) - 1))[:n] if len(scores) > n else np.arange(len(scores))
-        top = top[np.argsort(-scores[top])]
-        bm25_list = [int(i) for i in top if scores[i] > 0]
-        bm25_raw = {i: float(scores[i]) for i in bm25_list}
-        for i, value in bm25_raw.items():
-            bm25_best[i] = max(bm25_best.get(i, 0.0), value)
-        dense_raw: dict[int, float] = {}
-        dense_list = self._dense(corpus, scored, mask, n, dense_raw)
-        for i, value in dense_raw.items():
-            dense_best[i] = max(dense_best.get(i, -1.0), value)
+        self, q: _Question, lexical: dict[str, float], where: ChunkFilter | None
+    ) -> tuple[list[list[str]], tuple[dict[str, float], dict[str, float]]]:
+        """Two ranked lists of chunk ids (BM25, dense) within ``where``, with their scores."""
+        bm25_list = sorted(lexical, key=lambda c: -lexical[c])[: self.candidates]
+        bm25_raw = {c: lexical[c] for c in bm25_list}
+        for cid, value in bm25_raw.items():
+            q.bm25_best[cid] = max(q.bm25_best.get(cid, 0.0), value)
+        dense_raw: dict[str, float] = {}
+        for hit in self.store.dense_hits(q.vector, self.candidates, where=where):
+            dense_raw[hit.chunk_id] = hit.cosine
+            q.article_of[hit.chunk_id] = hit.article_id
+            q.published_ts[hit.chunk_id] = hit.published_ts
+            q.cosine[hit.chunk_id] = hit.cosine
+            q.dense_best[hit.chunk_id] = max(q.dense_best.get(hit.chunk_id, -1.0), hit.cosine)
+        dense_list = list(dense_raw)
         return [bm25_list, dense_list], (bm25_raw, dense_raw)
 
-    def _dense(
-        self,
-        corpus: _Corpus,
-        scored: _Scores,
-        mask: np.ndarray | None,
-        n: int,
-        dense_best: dict[int, float],
-    ) -> list[int]:
-        if scored.dense is not None:
-            sims = scored.dense
-            if mask is not None:
-                sims = np.where(mask, sims, -2.0)
-            count = min(n, len(sims))
-            top = np.argpartition(-sims, count - 1)[:count] if len(sims) > count else np.arange(len(sims))
-            top = top[np.argsort(-sims[top])]
-            ranked = [int(i) for i in top if sims[i] > -2.0]
-            for pos in ranked:
-                dense_best[pos] = max(dense_best.get(pos, -1.0), float(sims[pos]))
-            return ranked
-        allowed: list[str] | None = None
-        if mask is not None:
-            allowed = sorted({corpus.article_of[i] for i in np.flatnonzero(mask)})
-            if not allowed:
-                return []
-        out: list[int] = []
-        for cid, cosine in self.store.dense_search(scored.vector, min(n, len(corpus.ids)), allowed):
-            found = corpus.position.get(cid)
-            if found is None:
-                continue
-            out.append(found)
-            dense_best[found] = max(dense_best.get(found, -1.0), cosine)
-        return out
-
     def _fuse(
-        self, lists: Sequence[Sequence[int]], raw: tuple[dict[int, float], dict[int, float]] | None = None
-    ) -> list[int]:
+        self, lists: Sequence[Sequence[str]], raw: tuple[dict[str, float], dict[str, float]] | None = None
+    ) -> list[str]:
         """Score fusion when raw scores are given (the pipeline), reciprocal-rank fusion otherwise."""
         if raw is not None:
             return self._score_fuse(lists, raw)
         weights = [self.bm25_weight, self.dense_weight]
-        scores: dict[int, float] = defaultdict(float)
+        scores: dict[str, float] = defaultdict(float)
         for weight, ranked in zip(weights, lists, strict=False):
             for rank, pos in enumerate(ranked):
                 scores[pos] += weight / (RRF_K + rank + 1)
         return sorted(scores, key=lambda p: -scores[p])
 
-    def _score_fuse(self, lists: Sequence[Sequence[int]], raw: tuple[dict[int, float], dict[int, float]]) -> list[int]:
+    def _score_fuse(self, lists: Sequence[Sequence[str]], raw: tuple[dict[str, float], dict[str, float]]) -> list[str]:
         """Min-max normalised BM25 plus weighted cosine over the union of candidates."""
         bm25_scores, dense_scores = raw
         keys = list(dict.fromkeys(p for ranked in lists for p in ranked))
@@ -413,25 +398,25 @@ class HybridRetriever:
         return [keys[i] for i in order]
 
     @staticmethod
-    def _recency_boost(corpus: _Corpus, fused: list[int]) -> list[int]:
+    def _recency_boost(q: _Question, fused: list[str]) -> list[str]:
         """Status questions: blend relevance rank with recency rank among the candidates."""
         head = fused[:30]
-        by_time = sorted(head, key=lambda p: -int(corpus.published_ts[p]))
-        score = {p: 1 / (RRF_K + r) for r, p in enumerate(head)}
-        for r, p in enumerate(by_time):
-            score[p] += 0.5 / (RRF_K + r)
-        return sorted(head, key=lambda p: -score[p]) + fused[30:]
+        by_time = sorted(head, key=lambda c: -q.published_ts.get(c, -1))
+        score = {c: 1 / (RRF_K + r) for r, c in enumerate(head)}
+        for r, c in enumerate(by_time):
+            score[c] += 0.5 / (RRF_K + r)
+        return sorted(head, key=lambda c: -score[c]) + fused[30:]
 
     def _interleave(
-        self, clause_lists: list[list[int]], fused: list[int], strength: Callable[[int], float] | None = None
-    ) -> list[int]:
+        self, clause_lists: list[list[str]], fused: list[str], strength: Callable[[str], float] | None = None
+    ) -> list[str]:
         """Best passage of each outlet clause first, then alternate, then the global ranking.
 
         Within one round the passages are ordered by ``strength`` (how well each matches the
         whole question), so the first-mentioned outlet does not always take rank 1.
         """
-        out: list[int] = []
-        seen: set[int] = set()
+        out: list[str] = []
+        seen: set[str] = set()
         depth = 0
         while depth < self.clause_depth:
             round_items = []
@@ -454,48 +439,53 @@ class HybridRetriever:
                     seen.add(pos)
         return out
 
-    def _strength(self, scored: _Scores, dense_best: dict[int, float]) -> Callable[[int], float]:
+    def _strength(self, q: _Question, clause_lists: list[list[str]]) -> Callable[[str], float]:
         """A passage's match with the whole question: lexical (scaled to the best) plus weighted cosine."""
-        top = float(scored.bm25.max()) if len(scored.bm25) else 0.0
-        scale = 1.0 / top if top > 0 else 0.0
+        rounds = list(dict.fromkeys(c for ranked in clause_lists for c in ranked[: self.clause_depth]))
+        q.whole.update(self._lexical_of(q, q.whole_question, [c for c in rounds if c not in q.whole]))
+        q.cosine.update(self.store.similarities(q.vector, [c for c in rounds if c not in q.cosine]))
+        scale = 1.0 / q.whole_top if q.whole_top > 0 else 0.0
 
-        def strength(pos: int) -> float:
-            cosine = float(scored.dense[pos]) if scored.dense is not None else dense_best.get(pos, 0.0)
-            return self.bm25_weight * float(scored.bm25[pos]) * scale + self.dense_weight * cosine
+        def strength(cid: str) -> float:
+            return self.bm25_weight * q.whole.get(cid, 0.0) * scale + self.dense_weight * q.cosine.get(cid, 0.0)
 
         return strength
 
-    def _diversify(self, corpus: _Corpus, ranked: list[int], k: int) -> list[int]:
+    def _diversify(self, q: _Question, ranked: list[str], k: int) -> list[str]:
         """At most ``per_article`` passages of one article in the first k; the rest keep their order after."""
         counts: dict[str, int] = defaultdict(int)
-        head: list[int] = []
-        tail: list[int] = []
-        for pos in ranked:
-            article = corpus.article_of[pos]
+        head: list[str] = []
+        tail: list[str] = []
+        for cid in ranked:
+            article = q.article_of.get(cid, cid)
             if len(head) < k and counts[article] < self.per_article:
-                head.append(pos)
+                head.append(cid)
                 counts[article] += 1
             else:
-                tail.append(pos)
+                tail.append(cid)
         return head + tail
 
-    @staticmethod
-    def _passage(
-        corpus: _Corpus, pos: int, rank: int, dense_best: dict[int, float], bm25_best: dict[int, float]
-    ) -> Passage:
-        chunk = corpus.chunks[pos]
-        return Passage(
-            chunk_id=corpus.ids[pos],
-            article_id=corpus.article_of[pos],
-            text=corpus.texts[pos],
-            title=chunk.title,
-            outlet=chunk.outlet,
-            url=chunk.url,
-            published_at=chunk.published_at,
-            start=chunk.start,
-            end=chunk.end,
-            score=1.0 / (RRF_K + rank),
-            dense_score=dense_best.get(pos, 0.0),
-            bm25_score=bm25_best.get(pos, 0.0),
-            rank=rank,
-        )
+    def _passages(self, q: _Question, ranked: Sequence[str]) -> list[Passage]:
+        """The ranked chunks read from the store (the only chunk texts a question reads)."""
+        chunks = self.store.chunks_by_id(list(ranked))
+        out: list[Passage] = []
+        for rank, cid in enumerate([c for c in ranked if c in chunks], 1):
+            chunk = chunks[cid]
+            out.append(
+                Passage(
+                    chunk_id=cid,
+                    article_id=chunk.article_id,
+                    text=chunk.text,
+                    title=chunk.title,
+                    outlet=chunk.outlet,
+                    url=chunk.url,
+                    published_at=chunk.published_at,
+                    start=chunk.start,
+                    end=chunk.end,
+                    score=1.0 / (RRF_K + rank),
+                    dense_score=q.dense_best.get(cid, 0.0),
+                    bm25_score=q.bm25_best.get(cid, 0.0),
+                    rank=rank,
+                )
+            )
+        return out

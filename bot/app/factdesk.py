@@ -15,6 +15,7 @@ so can any other front end, or a script::
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
@@ -45,10 +46,10 @@ from bot.verify.citations import CitationVerifier, VectorCache
 from bot.verify.disagreements import SourceDisagreements
 from bot.verify.facts import FactSupport, TextAnalyzer, texts_conflict
 from bot.verify.llm_contradictions import LLMContradictionFinder
-from index.bm25 import BM25Index
 from index.chunking import Chunker
 from index.embeddings import NamedEmbeddings, make_embeddings
 from index.fetch import Fetcher
+from index.lexical import LexicalIndex
 from index.pipeline import Indexer, IngestReport, ItemResult
 from index.stats import IndexStats
 from index.store import ChunkStore, make_client
@@ -134,15 +135,16 @@ class Factdesk:
         """
         embeddings = embeddings or build_embeddings(settings)
         chat = llm if llm is not None else make_chat_model(settings)
-        client = make_client(settings.chroma_dir, settings.chroma_host, settings.chroma_port, settings.chroma_ssl)
-        store = ChunkStore(client, settings.collection, embeddings)
+        store = open_store(settings, embeddings)
+        lexical = open_lexical(settings)
         indexer = Indexer(
             store=store,
             chunker=Chunker(settings.chunk_tokens, settings.chunk_overlap_tokens),
             embeddings=embeddings,
-            bm25_dir=settings.bm25_dir,
+            lexical=lexical,
             near_duplicate_threshold=settings.near_duplicate_threshold,
             conflicts=_conflict_guard(),
+            lock_path=settings.ingest_lock_path,
         )
         prompts = PromptLibrary(settings.prompts_dir)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -178,7 +180,7 @@ class Factdesk:
             )
 
         digests = digest_service(chat)
-        retriever = HybridRetriever(store, lambda: load_bm25(indexer, store), embeddings)
+        retriever = HybridRetriever(store, lexical, embeddings)
         answerer = Answerer(
             retriever=retriever,
             prompts=prompts,
@@ -196,6 +198,7 @@ class Factdesk:
             max_question_chars=settings.max_question_chars,
             max_reply_tokens=settings.llm_max_tokens,
             clock=clock,
+            empty_index=lambda: empty_index_message(settings, store),
         )
         admin = IndexAdmin(
             store,
@@ -288,26 +291,40 @@ class Factdesk:
         return parse_since(value, self.clock(), self.settings.timezone, option=option)
 
 
+def empty_index_message(settings: Settings, store: ChunkStore) -> str | None:
+    """Why nothing can be answered when the store holds no article, naming where it looked; else None."""
+    if store.article_count() > 0:
+        return None
+    if settings.chroma_host:
+        where = f"collection {settings.collection} on {settings.chroma_host}:{settings.chroma_port}"
+    else:
+        where = f"{settings.data_dir.resolve()} (FACTDESK_DATA_DIR)"
+    return f"nothing is indexed yet in {where}; run factdesk ingest <files, folders, URLs or feeds>"
+
+
 def build_fetcher(settings: Settings) -> Fetcher:
     return Fetcher(
         timeout=settings.fetch_timeout,
         max_bytes=settings.max_source_bytes,
         max_redirects=settings.fetch_max_redirects,
         user_agent=settings.user_agent,
+        allow_private=settings.fetch_allow_private_hosts,
     )
 
 
-def load_bm25(indexer: Indexer, store: ChunkStore) -> BM25Index:
-    """The BM25 sidecar matching the store, rebuilt first if missing or stale."""
-    if indexer.bm25_dir is None:  # pragma: no cover - the app always configures one
-        raise RuntimeError("no BM25 folder configured")
-    current = BM25Index.load(indexer.bm25_dir)
-    if current is None or current.stamp != store.generation():
-        indexer.refresh_bm25(bump=False)
-        current = BM25Index.load(indexer.bm25_dir)
-    if current is None:  # pragma: no cover - refresh_bm25 just wrote it
-        raise RuntimeError("BM25 sidecar could not be built")
-    return current
+def open_store(settings: Settings, embeddings: NamedEmbeddings) -> ChunkStore:
+    """The Chroma store; an embedded one can reopen itself when another process wrote to it."""
+    client = make_client(settings.chroma_dir, settings.chroma_host, settings.chroma_port, settings.chroma_ssl)
+    reopen = None if settings.chroma_host else (lambda: make_client(settings.chroma_dir, fresh=True))
+    return ChunkStore(client, settings.collection, embeddings, reopen=reopen)
+
+
+def open_lexical(settings: Settings) -> LexicalIndex:
+    """The tantivy lexical index; the bm25s sidecar of earlier versions is removed (the index is rebuilt)."""
+    if settings.bm25_dir.exists():
+        log.info("removing the old BM25 sidecar at %s; the lexical index is built from the store", settings.bm25_dir)
+        shutil.rmtree(settings.bm25_dir, ignore_errors=True)
+    return LexicalIndex(settings.lexical_dir)
 
 
 def also_in_lookup(store: ChunkStore) -> Callable[[str], tuple[str, ...]]:

@@ -125,7 +125,7 @@ def user_errors(func: F) -> F:
 
 
 def _register() -> None:
-    from bot.cli import ask, claims, digest, evaluate, ingest, serve  # noqa: F401  (modules register their commands on import)
+    from bot.cli import ask, claims, digest, doctor, evaluate, ingest, serve  # noqa: F401  (modules register on import)
 
 
 def main() -> None:

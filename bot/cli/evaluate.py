@@ -67,7 +67,7 @@ def _run(
         items = items[:limit]
     answerer = app.answerer
     retriever = answerer.retriever
-    retriever.corpus()
+    retriever.refresh()
     answerable = [q for q in items if q.question_type != "null_query"]
     with _progress(st) as progress:
         task = progress.add_task("retrieval", total=len(answerable))

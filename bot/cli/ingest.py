@@ -26,6 +26,7 @@ _STATUS_STYLE = {
     "updated": "cyan",
     "unchanged": "dim",
     "duplicate": "yellow",
+    "kept": "yellow",
     "error": "red",
 }
 
@@ -86,6 +87,8 @@ def _print_report(console: Console, report: IngestReport, show_all: bool) -> Non
         console.print(table)
     counts = Counter(i.status for i in report.items)
     parts = [f"{counts.get(s, 0)} {s}" for s in ("added", "updated", "unchanged", "duplicate", "error")]
+    if counts.get("kept"):
+        parts.insert(3, f"{counts['kept']} kept (page fetch failed)")
     console.print(
         f"{', '.join(parts)}; {report.chunks_written} chunks written in {report.seconds:.1f}s",
         highlight=False,

@@ -37,6 +37,10 @@ class StoreError(FactdeskError):
     """The vector store or its sidecar files cannot be reached or are inconsistent."""
 
 
+class EmptyIndexError(FactdeskError):
+    """Nothing is indexed in the configured store yet (often: started in another folder)."""
+
+
 class NotFoundError(FactdeskError):
     """An id (article, claim, digest) does not exist."""
 

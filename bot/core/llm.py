@@ -36,6 +36,26 @@ LLM_FAILED: tuple[type[BaseException], ...] = (
 )
 
 
+def describe_llm_error(exc: BaseException) -> str:
+    """One line saying why the LLM failed and what to check (a wrong key must not look like an outage)."""
+    if isinstance(exc, openai.AuthenticationError):
+        return "HTTP 401: the server rejected the API key; check OPENAI_API_KEY"
+    if isinstance(exc, openai.PermissionDeniedError):
+        return "HTTP 403: the API key may not use this model; check OPENAI_API_KEY and FACTDESK_LLM_MODEL"
+    if isinstance(exc, openai.NotFoundError):
+        return "HTTP 404: no such model or endpoint; check FACTDESK_LLM_MODEL and OPENAI_BASE_URL"
+    if isinstance(exc, openai.RateLimitError):
+        return "HTTP 429: rate limited or out of quota"
+    if isinstance(exc, openai.APITimeoutError | TimeoutError):
+        return "timed out; FACTDESK_LLM_TIMEOUT sets the limit"
+    if isinstance(exc, openai.APIConnectionError | httpx.ConnectError | ConnectionError):
+        return "cannot connect; check OPENAI_BASE_URL and that the server is up"
+    if isinstance(exc, openai.APIStatusError):
+        return f"HTTP {exc.status_code} from the server"
+    detail = " ".join(str(exc).split())[:160]
+    return f"{type(exc).__name__}{': ' + detail if detail else ''}"
+
+
 def make_chat_model(
     settings: Settings,
     http_client: httpx.Client | None = None,

@@ -5,16 +5,20 @@ Nothing is read at import time: call :func:`load_settings` (the CLI does, once).
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
 
 from bot.core.errors import ConfigError
 
-REPO_PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
+# Shipped inside the package (bot/prompts), so a pip-installed factdesk finds them.
+PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
 
 
 class Settings(BaseSettings):
@@ -29,7 +33,7 @@ class Settings(BaseSettings):
     )
 
     # --- storage -----------------------------------------------------------------
-    data_dir: Path = Field(Path(".factdesk"), description="Folder for the index, BM25 and databases.")
+    data_dir: Path = Field(Path(".factdesk"), description="Folder for the index, the lexical index and databases.")
     collection: str = Field("articles", description="Chroma collection name.")
     chroma_host: str | None = Field(None, description="Chroma server host; empty = embedded store.")
     chroma_port: int = Field(8000, description="Chroma server port.")
@@ -70,15 +74,15 @@ class Settings(BaseSettings):
     )
 
     # --- answering ---------------------------------------------------------------
-    prompts_dir: Path = Field(REPO_PROMPTS_DIR)
+    prompts_dir: Path = Field(PROMPTS_DIR)
     retrieval_k: int = Field(10, ge=1, le=50)
     context_tokens: int = Field(3000, ge=256, le=100_000, description="Token budget for sources in a prompt.")
     max_question_chars: int = Field(1000, ge=10, le=20_000)
 
     # --- claims and digests ------------------------------------------------------
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in data_dir.")
-    moderator_user_ids: list[int] = Field(default_factory=list)
-    moderator_role_ids: list[int] = Field(default_factory=list)
+    moderator_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    moderator_role_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     cli_is_moderator: bool = Field(True, description="The shell user of `factdesk claims` acts as a moderator.")
     timezone: str = Field("UTC", description="IANA zone for digests and 'today'.")
 
@@ -93,13 +97,32 @@ class Settings(BaseSettings):
     digest_time: time = Field(time(8, 0))
     mention_mode: bool = False
     ask_rate_per_minute: int = Field(5, ge=1)
-    feeds: list[str] = Field(default_factory=list, description="RSS/Atom feed URLs polled by the bot.")
+    feeds: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="RSS/Atom feed URLs polled by the bot."
+    )
+    # Hosts (names, IPs or CIDR networks) a feed or article URL may resolve to although they are
+    # private or loopback: a self-hoster's LAN or container-network feed. Empty: public addresses only.
+    fetch_allow_private_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     feed_poll_minutes: float = Field(30.0, ge=1)
 
     @field_validator("chroma_host", "openai_base_url", "database_url", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("moderator_user_ids", "moderator_role_ids", "feeds", "fetch_allow_private_hosts", mode="before")
+    @classmethod
+    def _list_from_text(cls, value: object) -> object:
+        """A list setting written as JSON (``[1, 2]``) or as plain text (``1,2`` or ``1 2``)."""
+        return split_list(value) if isinstance(value, str) else value
+
+    @field_validator("database_url", mode="after")
+    @classmethod
+    def _postgres_driver(cls, value: str | None) -> str | None:
+        """``postgres://`` (Heroku, many hosts) and driverless ``postgresql://`` mean psycopg 3."""
+        if value is None:
+            return None
+        return re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", value.strip())
 
     @property
     def llm_enabled(self) -> bool:
@@ -111,7 +134,18 @@ class Settings(BaseSettings):
 
     @property
     def bm25_dir(self) -> Path:
+        """Where versions before the lexical index kept the bm25s sidecar (removed on first start)."""
         return self.data_dir / "bm25"
+
+    @property
+    def lexical_dir(self) -> Path:
+        """The tantivy lexical index (local to this machine, also with a Chroma server)."""
+        return self.data_dir / "lexical"
+
+    @property
+    def ingest_lock_path(self) -> Path:
+        """One ingest at a time per data dir."""
+        return self.data_dir / "ingest.lock"
 
     @property
     def manifest_url(self) -> str:
@@ -128,11 +162,27 @@ class Settings(BaseSettings):
         return self.data_dir / "digests.sqlite3"
 
 
+def split_list(text: str) -> list[Any]:
+    """``[1, 2]`` as JSON, else ``1,2`` / ``1, 2`` / ``1 2`` split on commas and spaces."""
+    stripped = text.strip()
+    if stripped.startswith("["):
+        try:
+            loaded = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not a JSON list ({exc.msg}); write 1,2 or [1, 2]") from None
+        if not isinstance(loaded, list):
+            raise ValueError("expected a list; write 1,2 or [1, 2]")
+        return loaded
+    return [part for part in re.split(r"[,\s]+", stripped) if part]
+
+
 def load_settings(env_file: Path | None = Path(".env"), **overrides: Any) -> Settings:
     """Settings from the environment, then ``env_file`` if it exists, then explicit overrides."""
     env = env_file if env_file is not None and env_file.exists() else None
     try:
         return Settings(_env_file=env, **overrides)  # type: ignore[call-arg]
+    except SettingsError as exc:  # a value pydantic-settings could not even parse
+        raise ConfigError(f"invalid settings: {' '.join(str(exc).split())[:300]}") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         name = "FACTDESK_" + str(first["loc"][0]).upper() if first["loc"] else "settings"

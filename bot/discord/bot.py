@@ -82,6 +82,9 @@ class FactdeskBot(commands.Bot):
     ) -> None:
         settings = app.settings
         zone(settings.timezone)  # fail at startup, not at the first digest, on an unknown zone
+        # A text bot: discord.py's "PyNaCl/davey is not installed, voice will NOT be supported" is noise.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=make_intents(settings.mention_mode),

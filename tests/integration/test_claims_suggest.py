@@ -8,7 +8,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from bot.claims.suggest import suggest_flags
 from bot.core.prompts import PromptLibrary
-from bot.core.settings import REPO_PROMPTS_DIR, Settings
+from bot.core.settings import PROMPTS_DIR, Settings
 from bot.verify.contradictions import ContradictionKind, Statement
 from bot.verify.llm_contradictions import LLMContradictionFinder
 from index.embeddings import LocalMiniLMEmbeddings
@@ -44,7 +44,7 @@ STATEMENTS = [
 
 def _finder(reply: str) -> LLMContradictionFinder:
     return LLMContradictionFinder(
-        FakeListChatModel(responses=[reply]), PromptLibrary(REPO_PROMPTS_DIR).get("contradictions")
+        FakeListChatModel(responses=[reply]), PromptLibrary(PROMPTS_DIR).get("contradictions")
     )
 
 

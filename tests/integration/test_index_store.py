@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.app.factdesk import load_bm25
 from bot.core.errors import IndexMismatchError
 from bot.core.settings import Settings
-from index.bm25 import BM25Index
 from index.embeddings import LocalMiniLMEmbeddings
+from index.lexical import LexicalIndex
 from index.stats import index_stats
 from index.store import ChunkStore, make_client
 from tests.conftest import REPO, app_for
@@ -52,6 +51,11 @@ def ingest(settings: Settings, embeddings: LocalMiniLMEmbeddings, *sources: Path
     counts = {s: report.count(s) for s in ("added", "updated", "unchanged", "duplicate", "error")}
     counts["chunks"] = report.chunks_written
     return counts
+
+
+def lexical_ids(lexical: LexicalIndex) -> list[str]:
+    """Every chunk id in the lexical index (each chunk has a title, so a title word of any finds it)."""
+    return sorted(h.chunk_id for h in lexical.top_chunks(lexical.terms("council ferry harbour district"), 10_000))
 
 
 def test_sample_corpus_indexes_with_metadata(sample_settings: Settings, embeddings: LocalMiniLMEmbeddings) -> None:
@@ -104,9 +108,9 @@ def test_changed_article_replaces_its_chunks(
     texts = [c.text for c in store.chunks()[0]]
     assert store.chunk_count() < before, "stale chunks of the old version must be gone"
     assert all("June" not in t for t in texts) and any("September" in t for t in texts)
-    bm25 = load_bm25(app_for(settings, embeddings).indexer, store)
-    assert sorted(bm25.ids) == sorted(c.id for c in store.chunks()[0]), "BM25 sidecar follows the store"
-    assert bm25.search("September", 3)
+    lexical = LexicalIndex(settings.lexical_dir)
+    assert lexical_ids(lexical) == sorted(c.id for c in store.chunks()[0]), "the lexical index follows the store"
+    assert lexical.top_chunks(lexical.terms("September"), 3)
 
 
 def test_near_duplicate_is_one_story_with_two_outlets(
@@ -228,8 +232,8 @@ def test_kill_9_mid_ingest_then_rerun_is_consistent(
         per_article[chunk.article_id] = per_article.get(chunk.article_id, 0) + 1
     for record in store.get_records().values():
         assert per_article.get(record.id, 0) == record.chunk_count
-    bm25 = BM25Index.load(settings.bm25_dir)
-    assert bm25 is not None and sorted(bm25.ids) == sorted(ids) and bm25.stamp == store.generation()
+    lexical = LexicalIndex(settings.lexical_dir)
+    assert lexical_ids(lexical) == sorted(ids) and lexical.generation == store.generation()
     again = ingest(settings, embeddings, folder)
     assert again["chunks"] == 0 and again["unchanged"] + again["duplicate"] == 10
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.app.factdesk import load_bm25
 from bot.core.settings import load_settings
 from index.embeddings import LocalMiniLMEmbeddings
 from index.stats import index_stats
@@ -74,5 +73,34 @@ def test_client_server_mode_uses_the_same_code_path(
     assert again["added"] == 0 and again["chunks"] == 0
     store = app_for(settings, embeddings).store
     assert index_stats(store, None).articles == first["added"]
-    hits = load_bm25(app_for(settings, embeddings).indexer, store).search("Geneva meeting denied", 3)
-    assert hits
+    lexical = app_for(settings, embeddings).indexer.lexical
+    assert lexical is not None and lexical.generation == store.generation()
+    assert lexical.top_chunks(lexical.terms("Geneva meeting denied"), 3)
+
+
+@pytest.mark.server
+def test_two_bots_on_one_server_see_each_others_ingest(
+    chroma_server: tuple[str, int], embeddings: LocalMiniLMEmbeddings, tmp_path: Path
+) -> None:
+    """Each bot keeps its own lexical index; it catches up from the server with the changed articles only."""
+    host, port = chroma_server
+    one = load_settings(None, data_dir=tmp_path / "one", chroma_host=host, chroma_port=port, collection="two-bots")
+    two = load_settings(None, data_dir=tmp_path / "two", chroma_host=host, chroma_port=port, collection="two-bots")
+    writer = app_for(one, embeddings)
+    writer.ingest([str(SAMPLE_CORPUS)])
+    reader = app_for(two, embeddings)
+    retriever = reader.answerer.retriever
+    assert retriever.retrieve("Geneva meeting denied", 3).passages
+    before = retriever.lexical.generation
+    folder = tmp_path / "new"
+    folder.mkdir()
+    (folder / "glacier.md").write_text(
+        '---\ntitle: "Glacier railway reopens"\noutlet: "Alpine Courier"\n'
+        'published_at: "2025-04-09T10:00:00+00:00"\n---\n'
+        "The Zermatt glacier railway reopened on Wednesday after a landslide closed it for three weeks. "
+        "Engineers rebuilt 400 metres of track and the first train carried 120 passengers.\n"
+    )
+    assert writer.ingest([str(folder)]).count("added") == 1
+    found = retriever.retrieve("glacier railway landslide reopened", 3).passages
+    assert found and "glacier railway" in found[0].text
+    assert retriever.lexical.generation == before + 1, "one generation caught up, not a rebuild"

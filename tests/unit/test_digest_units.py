@@ -13,7 +13,7 @@ from bot.core.clock import parse_span
 from bot.core.errors import ConfigError, InvalidInputError
 from bot.core.models import CitedSentence, Passage, Source
 from bot.core.prompts import PromptLibrary
-from bot.core.settings import REPO_PROMPTS_DIR
+from bot.core.settings import PROMPTS_DIR
 from bot.digest.clustering import StoryClusterer, main_story_of
 from bot.digest.content import WindowArticle, WindowChunk, WindowContent
 from bot.digest.entities import EntityVocabulary, capitalised_words
@@ -301,6 +301,6 @@ def test_llm_summary_needs_the_prompt() -> None:
 
 
 def test_digest_prompt_declares_its_variables() -> None:
-    prompt = PromptLibrary(REPO_PROMPTS_DIR).get("digest")
+    prompt = PromptLibrary(PROMPTS_DIR).get("digest")
     assert prompt.variables == ["headline", "sources", "window"]
     assert len(prompt.content_hash) == 12

@@ -8,11 +8,11 @@ import pytest
 
 from bot.core.errors import ConfigError
 from bot.core.prompts import PromptLibrary, load_prompt
-from bot.core.settings import REPO_PROMPTS_DIR
+from bot.core.settings import PROMPTS_DIR
 
 
 def test_every_prompt_file_loads_and_renders() -> None:
-    library = PromptLibrary(REPO_PROMPTS_DIR)
+    library = PromptLibrary(PROMPTS_DIR)
     prompts = library.all()
     assert {p.name for p in prompts} >= {"answer", "digest"}
     for prompt in prompts:
@@ -25,7 +25,7 @@ def test_every_prompt_file_loads_and_renders() -> None:
 
 
 def test_answer_prompt_treats_sources_as_data() -> None:
-    system = PromptLibrary(REPO_PROMPTS_DIR).get("answer").system.lower()
+    system = PromptLibrary(PROMPTS_DIR).get("answer").system.lower()
     assert "untrusted data" in system and "not instructions" in system
 
 

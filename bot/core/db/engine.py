@@ -32,6 +32,13 @@ LEGACY_DIGEST_TABLES = (
 )
 
 
+def one_line(exc: BaseException) -> str:
+    """The driver's own first line of a database error (SQLAlchemy appends SQL and a help link)."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(orig).splitlines() if line.strip()]
+    return (lines[0] if lines else type(orig).__name__)[:240]
+
+
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path.expanduser().resolve()}"
 
@@ -55,7 +62,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         raise ConfigError(f"invalid database URL: {exc}") from exc
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(parsed, **kwargs)
+    try:
+        engine = sa.create_engine(parsed, **kwargs)
+    except ImportError as exc:  # the URL names a driver that is not installed
+        if parsed.get_backend_name() == "postgresql":
+            raise ConfigError(
+                "FACTDESK_DATABASE_URL is a PostgreSQL URL but psycopg is not installed; "
+                'run: pip install "factdesk[postgres]"'
+            ) from None
+        raise ConfigError(f"the database driver for FACTDESK_DATABASE_URL is not installed ({exc})") from None
+    except sa.exc.ArgumentError as exc:
+        raise ConfigError(f"invalid database URL: {one_line(exc)}") from None
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _enable_sqlite_foreign_keys)
     return engine
@@ -68,7 +85,10 @@ def open_database(settings: Settings) -> Engine:
         upgrade_database(engine)
     except sa.exc.SQLAlchemyError as exc:
         engine.dispose()
-        raise StoreError(f"cannot open the database: {exc}") from exc
+        where = engine.url.render_as_string(hide_password=True)
+        raise StoreError(
+            f"cannot open the database {where}: {one_line(exc)} (check FACTDESK_DATABASE_URL and that the server is up)"
+        ) from exc
     legacy = settings.legacy_digests_path
     if settings.database_url is None and legacy.exists():
         import_legacy_digests(engine, legacy)
