@@ -246,7 +246,7 @@ class Indexer:
         # that sees the new generation finds the lexical index already there (or catches up).
         if self.lexical is not None:
             written = [_chunk_record(pairs[i][0], pairs[i][1]) for i in chunk_rows]
-            self.lexical.replace([a.id for a in todo], written, seq, self.store.store_id)
+            self.lexical.replace([a.id for a in todo], written, vectors[chunk_rows], seq, self.store.store_id)
         self.store.set_generation(seq)
         return True
 

@@ -40,7 +40,7 @@ from chromadb.config import Settings as ChromaSettings
 
 from bot.core.errors import IndexMismatchError, StoreError
 from index.embeddings import NamedEmbeddings
-from index.models import Article, Chunk, ChunkFilter, Reference
+from index.models import Article, Chunk, Reference
 
 log = logging.getLogger(__name__)
 
@@ -82,16 +82,6 @@ def _forget_cached_system(path: str) -> None:
 
     SharedSystemClient._identifier_to_system.pop(path, None)
     SharedSystemClient._identifier_to_refcount.pop(path, None)
-
-
-@dataclass(frozen=True, slots=True)
-class DenseHit:
-    """A chunk found by vector search, with the fields a retriever groups and sorts by."""
-
-    chunk_id: str
-    article_id: str
-    published_ts: int
-    cosine: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,34 +373,27 @@ class ChunkStore:
             for rid, meta in zip(result["ids"], result["metadatas"] or [], strict=True)
         ]
 
-    def chunks_of(self, article_ids: Sequence[str]) -> list[ChunkRecord]:
-        """Every chunk of these articles (text and metadata, no vectors)."""
+    def chunks_of(self, article_ids: Sequence[str]) -> tuple[list[ChunkRecord], np.ndarray]:
+        """Every chunk of these articles, and their vectors in the same order."""
         out: list[ChunkRecord] = []
+        matrices: list[np.ndarray] = []
         ids = list(dict.fromkeys(article_ids))
         for start in range(0, len(ids), 500):
             where = cast(Where, {"article_id": {"$in": ids[start : start + 500]}})
-            result = self._chunks.get(where=where, include=["documents", "metadatas"])
-            out.extend(
-                _chunk_from_meta(cid, doc or "", dict(meta or {}))
-                for cid, doc, meta in zip(
-                    result["ids"], result["documents"] or [], result["metadatas"] or [], strict=True
-                )
-            )
-        return out
+            result = self._chunks.get(where=where, include=["documents", "metadatas", "embeddings"])
+            records, vectors = _records_and_vectors(result)
+            out.extend(records)
+            matrices.append(vectors)
+        return out, (np.concatenate(matrices) if matrices else np.zeros((0, 1), dtype=np.float32))
 
-    def iter_chunks(self, page: int = 2000) -> Iterator[list[ChunkRecord]]:
-        """Every chunk, ``page`` at a time (a rebuild never holds the corpus in memory)."""
+    def iter_chunks(self, page: int = 2000) -> Iterator[tuple[list[ChunkRecord], np.ndarray]]:
+        """Every chunk with its vector, ``page`` at a time (a rebuild never holds the corpus in memory)."""
         offset = 0
         while True:
-            result = self._chunks.get(limit=page, offset=offset, include=["documents", "metadatas"])
+            result = self._chunks.get(limit=page, offset=offset, include=["documents", "metadatas", "embeddings"])
             if not result["ids"]:
                 return
-            yield [
-                _chunk_from_meta(cid, doc or "", dict(meta or {}))
-                for cid, doc, meta in zip(
-                    result["ids"], result["documents"] or [], result["metadatas"] or [], strict=True
-                )
-            ]
+            yield _records_and_vectors(result)
             offset += len(result["ids"])
 
     def chunk_count(self) -> int:
@@ -445,37 +428,6 @@ class ChunkStore:
         )
         distances = (result["distances"] or [[]])[0]
         return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], distances, strict=True)]
-
-    def dense_hits(self, vector: np.ndarray, n: int, where: ChunkFilter | None = None) -> list[DenseHit]:
-        """The ``n`` nearest chunks within ``where``, searched in Chroma's index with the filter inside."""
-        if where is not None and where.empty:
-            return []
-        result = self._chunks.query(
-            query_embeddings=[vector.tolist()],
-            n_results=n,
-            where=_chunk_where(where),
-            include=["distances", "metadatas"],
-        )
-        distances = (result["distances"] or [[]])[0]
-        metas = (result["metadatas"] or [[]])[0]
-        return [
-            DenseHit(
-                cid, str((meta or {}).get("article_id", "")), _int((meta or {}).get("published_ts"), -1), 1.0 - float(d)
-            )
-            for cid, d, meta in zip(result["ids"][0], distances, metas, strict=True)
-        ]
-
-    def similarities(self, vector: np.ndarray, chunk_ids: Sequence[str]) -> dict[str, float]:
-        """Cosine of ``vector`` with exactly these chunks (vectors are stored unit length)."""
-        if not chunk_ids:
-            return {}
-        result = self._chunks.get(ids=list(chunk_ids), include=["embeddings"])
-        raw = result["embeddings"] if result["embeddings"] is not None else []
-        if not len(raw):
-            return {}
-        matrix = np.asarray(raw, dtype=np.float32)
-        sims = matrix @ vector.astype(np.float32)
-        return {cid: float(v) for cid, v in zip(result["ids"], sims, strict=True)}
 
     def chunks_by_id(self, chunk_ids: Sequence[str]) -> dict[str, ChunkRecord]:
         """These chunks (text and metadata) by id; unknown ids are left out."""
@@ -534,19 +486,14 @@ class ChunkStore:
         ]
 
 
-def _chunk_where(where: ChunkFilter | None) -> Where | None:
-    if where is None:
-        return None
-    parts: list[dict[str, Any]] = []
-    if where.outlets is not None:
-        parts.append({"outlet": {"$in": list(where.outlets)}})
-    if where.ts_min is not None:
-        parts.append({"published_ts": {"$gte": where.ts_min}})
-    if where.ts_max is not None:
-        parts.append({"published_ts": {"$lt": where.ts_max}})
-    if not parts:
-        return None
-    return cast(Where, parts[0] if len(parts) == 1 else {"$and": parts})
+def _records_and_vectors(result: Any) -> tuple[list[ChunkRecord], np.ndarray]:
+    records = [
+        _chunk_from_meta(cid, doc or "", dict(meta or {}))
+        for cid, doc, meta in zip(result["ids"], result["documents"] or [], result["metadatas"] or [], strict=True)
+    ]
+    raw = result["embeddings"] if result["embeddings"] is not None else []
+    vectors = np.asarray(raw, dtype=np.float32).reshape(len(records), -1) if len(records) else np.zeros((0, 1))
+    return records, vectors.astype(np.float32)
 
 
 def _published_between(start: datetime, end: datetime) -> list[dict[str, Any]]:
