@@ -28,7 +28,6 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import filelock
 import numpy as np
@@ -43,7 +42,7 @@ from index.vectors import VectorFile, VectorHit
 log = logging.getLogger(__name__)
 
 # Bumped when the layout or the analysis changes; an index of another format is rebuilt.
-FORMAT = 2
+FORMAT = 3
 _ANALYZER = "factdesk_en"
 _WRITER_HEAP = 64_000_000
 _REBUILD_BATCH = 2000
@@ -67,6 +66,9 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field("article_id", stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_text_field("outlet", stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_integer_field("published_ts", stored=True, indexed=True, fast=True)
+    # The chunk's vector row: a hit's id, article, outlet and time are read from the vector rows
+    # in memory (one fast-field read per search) instead of from stored documents.
+    builder.add_integer_field("row", stored=False, indexed=False, fast=True)
     builder.add_text_field("text", stored=False, tokenizer_name=_ANALYZER, index_option="freq")
     return builder.build()
 
@@ -222,9 +224,11 @@ class LexicalIndex:
                 outlets[outlet] = max(0, outlets.get(outlet, 0) - n)
             for chunk in chunks:
                 outlets[chunk.outlet] = outlets.get(chunk.outlet, 0) + 1
+            first = self.vectors.rows
             rows, tsv = self.vectors.append(chunks, vectors, ids)
-            self._write(self._sentences, ids, [doc for c in chunks for doc in self._sentence_docs(c)])
-            self._write(self._chunks, ids, [self._chunk_doc(c) for c in chunks])
+            numbered = list(enumerate(chunks, first))
+            self._write(self._sentences, ids, [doc for r, c in numbered for doc in self._sentence_docs(c, r)])
+            self._write(self._chunks, ids, [self._chunk_doc(c, r) for r, c in numbered])
             epoch = state.epoch if state is not None and same else uuid.uuid4().hex
             self._write_state(_State(generation, store_id, outlets, rows, tsv, self.vectors.dim, epoch))
 
@@ -242,9 +246,9 @@ class LexicalIndex:
                 self._sentences.writer(_WRITER_HEAP, 1) as sentence_writer,
             ):
                 for page, vectors in store.iter_chunks(_REBUILD_BATCH):
-                    for chunk in page:
-                        chunk_writer.add_document(self._chunk_doc(chunk))
-                        for doc in self._sentence_docs(chunk):
+                    for row, chunk in enumerate(page, self.vectors.rows):
+                        chunk_writer.add_document(self._chunk_doc(chunk, row))
+                        for doc in self._sentence_docs(chunk, row):
                             sentence_writer.add_document(doc)
                         outlets[chunk.outlet] = outlets.get(chunk.outlet, 0) + 1
                     rows, tsv = self.vectors.append(page, vectors, [])
@@ -308,8 +312,9 @@ class LexicalIndex:
         return counts
 
     @staticmethod
-    def _chunk_doc(chunk: ChunkRecord) -> tantivy.Document:
+    def _chunk_doc(chunk: ChunkRecord, row: int) -> tantivy.Document:
         return tantivy.Document(
+            row=row,
             chunk_id=chunk.id,
             article_id=chunk.article_id,
             outlet=chunk.outlet,
@@ -318,9 +323,10 @@ class LexicalIndex:
         )
 
     @staticmethod
-    def _sentence_docs(chunk: ChunkRecord) -> list[tantivy.Document]:
+    def _sentence_docs(chunk: ChunkRecord, row: int) -> list[tantivy.Document]:
         return [
             tantivy.Document(
+                row=row,
                 chunk_id=chunk.id,
                 article_id=chunk.article_id,
                 outlet=chunk.outlet,
@@ -413,23 +419,18 @@ class LexicalIndex:
         query = tantivy.Query.boolean_query([(tantivy.Occur.Must, self._text_query(terms)), (tantivy.Occur.Must, ids)])
         return self._hits(index, query, n)
 
-    @staticmethod
-    def _hits(index: tantivy.Index, query: tantivy.Query, n: int) -> list[LexicalHit]:
+    def _hits(self, index: tantivy.Index, query: tantivy.Query, n: int) -> list[LexicalHit]:
         searcher = index.searcher()
+        hits = [(score, address) for score, address in searcher.search(query, max(1, n), count=False).hits if score > 0]
+        if not hits:
+            return []
+        rows = searcher.fast_field_values("row", [address for _, address in hits])
         out: list[LexicalHit] = []
-        for score, address in searcher.search(query, max(1, n), count=False).hits:
-            doc: Any = searcher.doc(address)
-            if score <= 0:
-                continue
-            out.append(
-                LexicalHit(
-                    chunk_id=doc["chunk_id"][0],
-                    article_id=doc["article_id"][0],
-                    outlet=doc["outlet"][0],
-                    published_ts=int(doc["published_ts"][0]),
-                    score=float(score),
-                )
-            )
+        for (score, _), row in zip(hits, rows, strict=True):
+            # A row past the committed state belongs to a commit this reader has not taken yet.
+            found = self.vectors.row(int(row)) if row is not None else None
+            if found is not None:
+                out.append(LexicalHit(found[0], found[1], found[2], found[3], float(score)))
         return out
 
 

@@ -49,6 +49,7 @@ class VectorFile:
         self._ids: list[str] = []
         self._articles: list[str] = []
         self._outlet_codes: dict[str, int] = {}
+        self._outlet_names: list[str] = []
         self._outlet: list[int] = []
         self._ts: list[int] = []
         self._row_of: dict[str, int] = {}
@@ -105,7 +106,10 @@ class VectorFile:
             row = len(self._ids)
             self._ids.append(chunk_id)
             self._articles.append(article_id)
-            self._outlet.append(self._outlet_codes.setdefault(outlet, len(self._outlet_codes)))
+            if outlet not in self._outlet_codes:
+                self._outlet_codes[outlet] = len(self._outlet_names)
+                self._outlet_names.append(outlet)
+            self._outlet.append(self._outlet_codes[outlet])
             self._ts.append(int(ts))
             self._row_of[chunk_id] = row
             self._rows_of_article.setdefault(article_id, []).append(row)
@@ -144,6 +148,12 @@ class VectorFile:
         return rows, tsv
 
     # ------------------------------------------------------------------ search
+    def row(self, row: int) -> tuple[str, str, str, int] | None:
+        """(chunk id, article id, outlet, publication time) of a committed row; None past the last commit."""
+        if not 0 <= row < self._rows:
+            return None
+        return self._ids[row], self._articles[row], self._outlet_names[self._outlet[row]], self._ts[row]
+
     def _arrays(self) -> tuple[np.ndarray, np.ndarray]:
         if self._arrays_rows != self._rows:
             self._outlet_arr = np.asarray(self._outlet, dtype=np.int32)
