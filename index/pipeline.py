@@ -288,6 +288,7 @@ class Indexer:
     # ------------------------------------------------------------------ consistency
     def repair(self) -> None:
         """Finish what an interrupted ingest left: announce its generation, catch the lexical index up."""
+        self.store.refresh_vectors()
         generation = self.store.generation()
         newer = [r.seq for r in self.store.records_since(generation)]
         if newer:

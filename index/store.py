@@ -187,6 +187,7 @@ class ChunkStore:
         self.collection_name = collection
         self._open_all()
         self._seen_generation = self.generation()
+        self._vectors_stale = False
 
     def _open_all(self) -> None:
         collection = self.collection_name
@@ -200,16 +201,31 @@ class ChunkStore:
             raise StoreError(f"cannot open Chroma collection {collection!r}: {exc}") from exc
 
     def follow(self, generation: int) -> None:
-        """Called when a reader sees ``generation``: an embedded store written by another process reopens."""
-        if generation == self._seen_generation:
+        """Called when a reader sees ``generation``; marks an embedded store written elsewhere as stale.
+
+        Documents and metadata written by another process are read fine; vectors are not (an
+        embedded chromadb vector reader fails with "Error finding id"), so the client is reopened
+        only before vectors are read (a catch-up), not on every change.
+        """
+        if generation != self._seen_generation and self._reopen is not None:
+            self._vectors_stale = True
+        self._seen_generation = generation
+
+    def _fresh_vectors(self) -> None:
+        """Before reading or searching vectors: reopen an embedded store another process wrote to."""
+        if self._reopen is None:
             return
-        if self._reopen is not None:
-            log.info(
-                "index generation %d -> %d written elsewhere: reopening the store", self._seen_generation, generation
-            )
+        generation = self.generation()
+        if self._vectors_stale or generation != self._seen_generation:
+            log.info("index written by another process: reopening the store before reading vectors")
             self._client = self._reopen()
             self._open_all()
         self._seen_generation = generation
+        self._vectors_stale = False
+
+    def refresh_vectors(self) -> None:
+        """A writer's start (under the ingest lock): see vectors other processes wrote before it."""
+        self._fresh_vectors()
 
     def _open(self, name: str, kind: str) -> Collection:
         collection = self._client.get_or_create_collection(
@@ -375,6 +391,7 @@ class ChunkStore:
 
     def chunks_of(self, article_ids: Sequence[str]) -> tuple[list[ChunkRecord], np.ndarray]:
         """Every chunk of these articles, and their vectors in the same order."""
+        self._fresh_vectors()
         out: list[ChunkRecord] = []
         matrices: list[np.ndarray] = []
         ids = list(dict.fromkeys(article_ids))
@@ -388,6 +405,7 @@ class ChunkStore:
 
     def iter_chunks(self, page: int = 2000) -> Iterator[tuple[list[ChunkRecord], np.ndarray]]:
         """Every chunk with its vector, ``page`` at a time (a rebuild never holds the corpus in memory)."""
+        self._fresh_vectors()
         offset = 0
         while True:
             result = self._chunks.get(limit=page, offset=offset, include=["documents", "metadatas", "embeddings"])
@@ -441,6 +459,7 @@ class ChunkStore:
 
     def first_chunks(self, start: datetime, end: datetime, max_index: int) -> tuple[list[ChunkRecord], np.ndarray]:
         """Chunks ``0..max_index-1`` of articles published in ``[start, end)``, with their vectors."""
+        self._fresh_vectors()
         where = cast(
             Where,
             {"$and": [*_published_between(start, end), {"chunk_index": {"$lt": max_index}}]},
@@ -475,6 +494,7 @@ class ChunkStore:
 
     def complete_articles_since(self, since: datetime) -> list[StoredArticle]:
         """Complete articles published at or after ``since``, with body and vector, in store order."""
+        self._fresh_vectors()
         where = cast(Where, {"$and": [{"status": STATUS_COMPLETE}, {"published_ts": {"$gte": int(since.timestamp())}}]})
         result = self._articles.get(where=where, include=["embeddings", "documents", "metadatas"])
         raw = result["embeddings"] if result["embeddings"] is not None else []
