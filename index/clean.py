@@ -228,8 +228,7 @@ def clean_article(raw: RawArticle) -> Article:
         if url and canonical and _host(canonical) == _host(url):  # another site's canonical names nothing here
             aliases.append(canonical)
         url = url or canonical
-        if published is None:
-            published = parse_datetime(extracted.date)
+        published = _more_precise(published, parse_datetime(extracted.date))
 
     lines = normalize_text(text).split("\n")
     lines, removed_tail = _strip_tail_section(lines)
@@ -263,6 +262,20 @@ def clean_article(raw: RawArticle) -> Article:
         aliases=tuple(dict.fromkeys(a for a in aliases if a != url)),
         fetch_error=raw.fetch_error,
     )
+
+
+def _more_precise(given: datetime | None, page: datetime | None) -> datetime | None:
+    """The loader's date, unless it is only a day (midnight UTC) and the page's metadata has that day's time.
+
+    A feed's date-only ``pubDate`` or a record's ``2025-05-12`` must not erase the page's
+    ``article:published_time`` of 18:30+01:00: the time decides which digest day a story lands on.
+    """
+    if given is None:
+        return page
+    if page is None or given.utcoffset() or (given.hour, given.minute, given.second) != (0, 0, 0):
+        return given
+    has_time = (page.hour, page.minute, page.second) != (0, 0, 0) or bool(page.utcoffset())
+    return page if has_time and page.date() == given.date() else given
 
 
 def normalize_text(text: str) -> str:

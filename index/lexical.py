@@ -12,6 +12,9 @@ adds the new ones, one commit per ingest batch (O(k), not O(index)). ``state.jso
 which store generation the index reflects and which store it was built from; written after
 both commits, so a crash between the store writes and the commit leaves an older generation
 behind, and :meth:`LexicalIndex.sync` catches up (the articles changed since) before use.
+
+The chunk vectors for dense search are kept beside it (:mod:`index.vectors`), written in the
+same commit, so one generation describes both and a reader follows both at once.
 """
 
 from __future__ import annotations
@@ -21,25 +24,29 @@ import logging
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+import filelock
+import numpy as np
 import tantivy
 from bm25s.stopwords import STOPWORDS_EN
 
 from bot.core.text.sentences import sentence_spans
 from index.models import ChunkFilter
 from index.store import ChunkRecord, ChunkStore
+from index.vectors import VectorFile, VectorHit
 
 log = logging.getLogger(__name__)
 
 # Bumped when the layout or the analysis changes; an index of another format is rebuilt.
-FORMAT = 1
+FORMAT = 3
 _ANALYZER = "factdesk_en"
 _WRITER_HEAP = 64_000_000
 _REBUILD_BATCH = 2000
+_WRITE_LOCK_TIMEOUT_S = 120
 
 
 def _analyzer() -> tantivy.TextAnalyzer:
@@ -59,6 +66,9 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field("article_id", stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_text_field("outlet", stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_integer_field("published_ts", stored=True, indexed=True, fast=True)
+    # The chunk's vector row: a hit's id, article, outlet and time are read from the vector rows
+    # in memory (one fast-field read per search) instead of from stored documents.
+    builder.add_integer_field("row", stored=False, indexed=False, fast=True)
     builder.add_text_field("text", stored=False, tokenizer_name=_ANALYZER, index_option="freq")
     return builder.build()
 
@@ -84,6 +94,10 @@ class _State:
     generation: int
     store_id: str
     outlets: dict[str, int]  # outlet -> chunks indexed (for outlet names in questions)
+    rows: int = 0  # committed vector rows
+    tsv_bytes: int = 0
+    dim: int = 0
+    epoch: str = ""  # new on every reset: a reader drops the rows it read from the old files
 
 
 class LexicalIndex:
@@ -93,11 +107,16 @@ class LexicalIndex:
         self.folder = folder
         self._schema = _schema()
         self._analyzer = _analyzer()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._write_lock = filelock.FileLock(str(folder / "write.lock"), timeout=_WRITE_LOCK_TIMEOUT_S)
+        self.vectors = VectorFile(folder)
         self._state = self._read_state()
         if self._state is None:
-            self._reset()
+            with self._write_lock:
+                self._reset()
         self._chunks = self._open("chunks")
         self._sentences = self._open("sentences")
+        self._follow_vectors()
 
     # ------------------------------------------------------------------ files
     def _open(self, name: str) -> tantivy.Index:
@@ -113,7 +132,13 @@ class LexicalIndex:
             if raw.get("format") != FORMAT:
                 raise ValueError(f"format {raw.get('format')}, expected {FORMAT}")
             return _State(
-                int(raw["generation"]), str(raw["store_id"]), {str(k): int(v) for k, v in raw["outlets"].items()}
+                int(raw["generation"]),
+                str(raw["store_id"]),
+                {str(k): int(v) for k, v in raw["outlets"].items()},
+                int(raw["rows"]),
+                int(raw["tsv_bytes"]),
+                int(raw["dim"]),
+                str(raw["epoch"]),
             )
         except FileNotFoundError:
             return None
@@ -127,6 +152,10 @@ class LexicalIndex:
             "generation": state.generation,
             "store_id": state.store_id,
             "outlets": state.outlets,
+            "rows": state.rows,
+            "tsv_bytes": state.tsv_bytes,
+            "dim": state.dim,
+            "epoch": state.epoch,
         }
         fd, tmp = tempfile.mkstemp(prefix=".state-", dir=self.folder)
         with os.fdopen(fd, "w") as handle:
@@ -135,6 +164,7 @@ class LexicalIndex:
             os.fsync(handle.fileno())
         os.replace(tmp, self.folder / "state.json")
         self._state = state
+        self.vectors.epoch = state.epoch  # the rows in memory are this epoch's
 
     def _reset(self) -> None:
         """An empty index that reflects no store (the next sync fills it)."""
@@ -142,7 +172,13 @@ class LexicalIndex:
             shutil.rmtree(self.folder / name, ignore_errors=True)
         self.folder.mkdir(parents=True, exist_ok=True)
         (self.folder / "state.json").unlink(missing_ok=True)
+        self.vectors.reset()
         self._state = None
+
+    def _follow_vectors(self) -> None:
+        state = self._state
+        if state is not None:
+            self.vectors.follow(state.rows, state.tsv_bytes, state.dim, state.epoch)
 
     # ------------------------------------------------------------------ state
     @property
@@ -158,6 +194,7 @@ class LexicalIndex:
         state = self._read_state()
         if state is not None:
             self._state = state
+            self._follow_vectors()
         self._chunks.reload()
         self._sentences.reload()
 
@@ -167,45 +204,61 @@ class LexicalIndex:
 
     # ------------------------------------------------------------------ writes
     def replace(
-        self, article_ids: Iterable[str], chunks: Sequence[ChunkRecord], generation: int, store_id: str
+        self,
+        article_ids: Iterable[str],
+        chunks: Sequence[ChunkRecord],
+        vectors: np.ndarray,
+        generation: int,
+        store_id: str,
     ) -> None:
-        """Drop every document of ``article_ids``, add ``chunks``; one commit per index, then the state."""
+        """Drop every document of ``article_ids``, add ``chunks`` (and their vectors); one commit, then the state."""
         ids = list(dict.fromkeys([*article_ids, *(c.article_id for c in chunks)]))
-        outlets = dict(self._state.outlets) if self._state and self._state.store_id == store_id else {}
-        removed = self._outlets_of(ids)
-        for outlet, n in removed.items():
-            outlets[outlet] = max(0, outlets.get(outlet, 0) - n)
-        for chunk in chunks:
-            outlets[chunk.outlet] = outlets.get(chunk.outlet, 0) + 1
-        self._write(self._sentences, ids, [doc for c in chunks for doc in self._sentence_docs(c)])
-        self._write(self._chunks, ids, [self._chunk_doc(c) for c in chunks])
-        self._write_state(_State(generation, store_id, outlets))
+        with self._write_lock:
+            self.reload()  # another writer may have committed since
+            state = self._state
+            same = state is not None and state.store_id == store_id
+            outlets = dict(state.outlets) if state is not None and same else {}
+            if state is not None:
+                self.vectors.truncate(state.rows, state.tsv_bytes, state.dim)
+            for outlet, n in self._outlets_of(ids).items():
+                outlets[outlet] = max(0, outlets.get(outlet, 0) - n)
+            for chunk in chunks:
+                outlets[chunk.outlet] = outlets.get(chunk.outlet, 0) + 1
+            first = self.vectors.rows
+            rows, tsv = self.vectors.append(chunks, vectors, ids)
+            numbered = list(enumerate(chunks, first))
+            self._write(self._sentences, ids, [doc for r, c in numbered for doc in self._sentence_docs(c, r)])
+            self._write(self._chunks, ids, [self._chunk_doc(c, r) for r, c in numbered])
+            epoch = state.epoch if state is not None and same else uuid.uuid4().hex
+            self._write_state(_State(generation, store_id, outlets, rows, tsv, self.vectors.dim, epoch))
 
     def rebuild(self, store: ChunkStore) -> None:
         """Everything from the store (first start, migration, another store): paged, never all in memory."""
-        generation = store.generation()
-        self._reset()
-        self._chunks = self._open("chunks")
-        self._sentences = self._open("sentences")
-        outlets: dict[str, int] = {}
-        count = 0
-        with (
-            self._chunks.writer(_WRITER_HEAP, 1) as chunk_writer,
-            self._sentences.writer(_WRITER_HEAP, 1) as sentence_writer,
-        ):
-            for page in store.iter_chunks(_REBUILD_BATCH):
-                for chunk in page:
-                    chunk_writer.add_document(self._chunk_doc(chunk))
-                    for doc in self._sentence_docs(chunk):
-                        sentence_writer.add_document(doc)
-                    outlets[chunk.outlet] = outlets.get(chunk.outlet, 0) + 1
-                count += len(page)
-            sentence_writer.commit()
-            chunk_writer.commit()
-        self._chunks.reload()
-        self._sentences.reload()
-        self._write_state(_State(generation, store.store_id, outlets))
-        log.info("lexical index rebuilt from the store: %d chunks", count)
+        with self._write_lock:
+            generation = store.generation()
+            self._reset()
+            self._chunks = self._open("chunks")
+            self._sentences = self._open("sentences")
+            outlets: dict[str, int] = {}
+            rows, tsv = 0, 0
+            with (
+                self._chunks.writer(_WRITER_HEAP, 1) as chunk_writer,
+                self._sentences.writer(_WRITER_HEAP, 1) as sentence_writer,
+            ):
+                for page, vectors in store.iter_chunks(_REBUILD_BATCH):
+                    for row, chunk in enumerate(page, self.vectors.rows):
+                        chunk_writer.add_document(self._chunk_doc(chunk, row))
+                        for doc in self._sentence_docs(chunk, row):
+                            sentence_writer.add_document(doc)
+                        outlets[chunk.outlet] = outlets.get(chunk.outlet, 0) + 1
+                    rows, tsv = self.vectors.append(page, vectors, [])
+                sentence_writer.commit()
+                chunk_writer.commit()
+            self._chunks.reload()
+            self._sentences.reload()
+            epoch = uuid.uuid4().hex
+            self._write_state(_State(generation, store.store_id, outlets, rows, tsv, self.vectors.dim, epoch))
+        log.info("lexical index rebuilt from the store: %d chunks", rows)
 
     def sync(self, store: ChunkStore) -> bool:
         """Make the index reflect the store; True when anything was (re)indexed.
@@ -222,12 +275,14 @@ class LexicalIndex:
         target = store.generation()
         changed = store.records_since(state.generation)
         if not changed:
-            if target != state.generation:
-                self._write_state(_State(target, state.store_id, state.outlets))
+            if target > state.generation:
+                with self._write_lock:
+                    self._write_state(_State(target, *_rest(state)))
             return False
         complete = [r.id for r in changed if r.status == "complete"]
         newest = max([target, *(r.seq for r in changed)])
-        self.replace([r.id for r in changed], store.chunks_of(complete), newest, state.store_id)
+        chunks, vectors = store.chunks_of(complete)
+        self.replace([r.id for r in changed], chunks, vectors, newest, state.store_id)
         log.info("lexical index caught up: %d articles changed since generation %d", len(changed), state.generation)
         return True
 
@@ -257,8 +312,9 @@ class LexicalIndex:
         return counts
 
     @staticmethod
-    def _chunk_doc(chunk: ChunkRecord) -> tantivy.Document:
+    def _chunk_doc(chunk: ChunkRecord, row: int) -> tantivy.Document:
         return tantivy.Document(
+            row=row,
             chunk_id=chunk.id,
             article_id=chunk.article_id,
             outlet=chunk.outlet,
@@ -267,9 +323,10 @@ class LexicalIndex:
         )
 
     @staticmethod
-    def _sentence_docs(chunk: ChunkRecord) -> list[tantivy.Document]:
+    def _sentence_docs(chunk: ChunkRecord, row: int) -> list[tantivy.Document]:
         return [
             tantivy.Document(
+                row=row,
                 chunk_id=chunk.id,
                 article_id=chunk.article_id,
                 outlet=chunk.outlet,
@@ -280,6 +337,14 @@ class LexicalIndex:
         ]
 
     # ------------------------------------------------------------------ reads
+    def dense(self, vector: np.ndarray, n: int, where: ChunkFilter | None = None) -> list[VectorHit]:
+        """The ``n`` nearest chunks to ``vector`` within ``where`` (exact cosine over the vector rows)."""
+        return self.vectors.search(vector, n, where)
+
+    def similarities(self, vector: np.ndarray, chunk_ids: Sequence[str]) -> dict[str, float]:
+        """Cosine of ``vector`` with exactly these chunks."""
+        return self.vectors.similarities(vector, chunk_ids)
+
     def terms(self, text: str) -> list[str]:
         """The question's terms as the index stores them (repeats kept: they weigh as in bm25s)."""
         return [t for t in self._analyzer.analyze(text) if t]
@@ -354,21 +419,20 @@ class LexicalIndex:
         query = tantivy.Query.boolean_query([(tantivy.Occur.Must, self._text_query(terms)), (tantivy.Occur.Must, ids)])
         return self._hits(index, query, n)
 
-    @staticmethod
-    def _hits(index: tantivy.Index, query: tantivy.Query, n: int) -> list[LexicalHit]:
+    def _hits(self, index: tantivy.Index, query: tantivy.Query, n: int) -> list[LexicalHit]:
         searcher = index.searcher()
+        hits = [(score, address) for score, address in searcher.search(query, max(1, n), count=False).hits if score > 0]
+        if not hits:
+            return []
+        rows = searcher.fast_field_values("row", [address for _, address in hits])
         out: list[LexicalHit] = []
-        for score, address in searcher.search(query, max(1, n), count=False).hits:
-            doc: Any = searcher.doc(address)
-            if score <= 0:
-                continue
-            out.append(
-                LexicalHit(
-                    chunk_id=doc["chunk_id"][0],
-                    article_id=doc["article_id"][0],
-                    outlet=doc["outlet"][0],
-                    published_ts=int(doc["published_ts"][0]),
-                    score=float(score),
-                )
-            )
+        for (score, _), row in zip(hits, rows, strict=True):
+            # A row past the committed state belongs to a commit this reader has not taken yet.
+            found = self.vectors.row(int(row)) if row is not None else None
+            if found is not None:
+                out.append(LexicalHit(found[0], found[1], found[2], found[3], float(score)))
         return out
+
+
+def _rest(state: _State) -> tuple[str, dict[str, int], int, int, int, str]:
+    return state.store_id, state.outlets, state.rows, state.tsv_bytes, state.dim, state.epoch

@@ -531,7 +531,8 @@ def _feed_entry(
             published_at=parse_datetime(published),
             author=author,
             aliases=aliases,
-            fetch_error=fetch_error.reason if fetch_error else None,
+            # Marks a stand-in: it never replaces a longer stored text (index.merge_policy).
+            fetch_error=fetch_error.reason if fetch_error else ("fetching is disabled" if link else None),
         )
     elif fetch_error is not None:
         yield fetch_error

@@ -255,7 +255,7 @@ class Indexer:
         # that sees the new generation finds the lexical index already there (or catches up).
         if self.lexical is not None:
             written = [_chunk_record(pairs[i][0], pairs[i][1]) for i in chunk_rows]
-            self.lexical.replace([a.id for a in todo], written, seq, self.store.store_id)
+            self.lexical.replace([a.id for a in todo], written, vectors[chunk_rows], seq, self.store.store_id)
         self.store.set_generation(seq)
         return True
 
@@ -297,6 +297,7 @@ class Indexer:
     # ------------------------------------------------------------------ consistency
     def repair(self) -> None:
         """Finish what an interrupted ingest left: announce its generation, catch the lexical index up."""
+        self.store.refresh_vectors()
         generation = self.store.generation()
         newer = [r.seq for r in self.store.records_since(generation)]
         if newer:

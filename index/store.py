@@ -40,7 +40,7 @@ from chromadb.config import Settings as ChromaSettings
 
 from bot.core.errors import IndexMismatchError, StoreError
 from index.embeddings import NamedEmbeddings
-from index.models import Article, Chunk, ChunkFilter, Reference
+from index.models import Article, Chunk, Reference
 
 log = logging.getLogger(__name__)
 
@@ -82,16 +82,6 @@ def _forget_cached_system(path: str) -> None:
 
     SharedSystemClient._identifier_to_system.pop(path, None)
     SharedSystemClient._identifier_to_refcount.pop(path, None)
-
-
-@dataclass(frozen=True, slots=True)
-class DenseHit:
-    """A chunk found by vector search, with the fields a retriever groups and sorts by."""
-
-    chunk_id: str
-    article_id: str
-    published_ts: int
-    cosine: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +187,7 @@ class ChunkStore:
         self.collection_name = collection
         self._open_all()
         self._seen_generation = self.generation()
+        self._vectors_stale = False
 
     def _open_all(self) -> None:
         collection = self.collection_name
@@ -210,16 +201,31 @@ class ChunkStore:
             raise StoreError(f"cannot open Chroma collection {collection!r}: {exc}") from exc
 
     def follow(self, generation: int) -> None:
-        """Called when a reader sees ``generation``: an embedded store written by another process reopens."""
-        if generation == self._seen_generation:
+        """Called when a reader sees ``generation``; marks an embedded store written elsewhere as stale.
+
+        Documents and metadata written by another process are read fine; vectors are not (an
+        embedded chromadb vector reader fails with "Error finding id"), so the client is reopened
+        only before vectors are read (a catch-up), not on every change.
+        """
+        if generation != self._seen_generation and self._reopen is not None:
+            self._vectors_stale = True
+        self._seen_generation = generation
+
+    def _fresh_vectors(self) -> None:
+        """Before reading or searching vectors: reopen an embedded store another process wrote to."""
+        if self._reopen is None:
             return
-        if self._reopen is not None:
-            log.info(
-                "index generation %d -> %d written elsewhere: reopening the store", self._seen_generation, generation
-            )
+        generation = self.generation()
+        if self._vectors_stale or generation != self._seen_generation:
+            log.info("index written by another process: reopening the store before reading vectors")
             self._client = self._reopen()
             self._open_all()
         self._seen_generation = generation
+        self._vectors_stale = False
+
+    def refresh_vectors(self) -> None:
+        """A writer's start (under the ingest lock): see vectors other processes wrote before it."""
+        self._fresh_vectors()
 
     def _open(self, name: str, kind: str) -> Collection:
         collection = self._client.get_or_create_collection(
@@ -383,34 +389,29 @@ class ChunkStore:
             for rid, meta in zip(result["ids"], result["metadatas"] or [], strict=True)
         ]
 
-    def chunks_of(self, article_ids: Sequence[str]) -> list[ChunkRecord]:
-        """Every chunk of these articles (text and metadata, no vectors)."""
+    def chunks_of(self, article_ids: Sequence[str]) -> tuple[list[ChunkRecord], np.ndarray]:
+        """Every chunk of these articles, and their vectors in the same order."""
+        self._fresh_vectors()
         out: list[ChunkRecord] = []
+        matrices: list[np.ndarray] = []
         ids = list(dict.fromkeys(article_ids))
         for start in range(0, len(ids), 500):
             where = cast(Where, {"article_id": {"$in": ids[start : start + 500]}})
-            result = self._chunks.get(where=where, include=["documents", "metadatas"])
-            out.extend(
-                _chunk_from_meta(cid, doc or "", dict(meta or {}))
-                for cid, doc, meta in zip(
-                    result["ids"], result["documents"] or [], result["metadatas"] or [], strict=True
-                )
-            )
-        return out
+            result = self._chunks.get(where=where, include=["documents", "metadatas", "embeddings"])
+            records, vectors = _records_and_vectors(result)
+            out.extend(records)
+            matrices.append(vectors)
+        return out, (np.concatenate(matrices) if matrices else np.zeros((0, 1), dtype=np.float32))
 
-    def iter_chunks(self, page: int = 2000) -> Iterator[list[ChunkRecord]]:
-        """Every chunk, ``page`` at a time (a rebuild never holds the corpus in memory)."""
+    def iter_chunks(self, page: int = 2000) -> Iterator[tuple[list[ChunkRecord], np.ndarray]]:
+        """Every chunk with its vector, ``page`` at a time (a rebuild never holds the corpus in memory)."""
+        self._fresh_vectors()
         offset = 0
         while True:
-            result = self._chunks.get(limit=page, offset=offset, include=["documents", "metadatas"])
+            result = self._chunks.get(limit=page, offset=offset, include=["documents", "metadatas", "embeddings"])
             if not result["ids"]:
                 return
-            yield [
-                _chunk_from_meta(cid, doc or "", dict(meta or {}))
-                for cid, doc, meta in zip(
-                    result["ids"], result["documents"] or [], result["metadatas"] or [], strict=True
-                )
-            ]
+            yield _records_and_vectors(result)
             offset += len(result["ids"])
 
     def chunk_count(self) -> int:
@@ -446,37 +447,6 @@ class ChunkStore:
         distances = (result["distances"] or [[]])[0]
         return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], distances, strict=True)]
 
-    def dense_hits(self, vector: np.ndarray, n: int, where: ChunkFilter | None = None) -> list[DenseHit]:
-        """The ``n`` nearest chunks within ``where``, searched in Chroma's index with the filter inside."""
-        if where is not None and where.empty:
-            return []
-        result = self._chunks.query(
-            query_embeddings=[vector.tolist()],
-            n_results=n,
-            where=_chunk_where(where),
-            include=["distances", "metadatas"],
-        )
-        distances = (result["distances"] or [[]])[0]
-        metas = (result["metadatas"] or [[]])[0]
-        return [
-            DenseHit(
-                cid, str((meta or {}).get("article_id", "")), _int((meta or {}).get("published_ts"), -1), 1.0 - float(d)
-            )
-            for cid, d, meta in zip(result["ids"][0], distances, metas, strict=True)
-        ]
-
-    def similarities(self, vector: np.ndarray, chunk_ids: Sequence[str]) -> dict[str, float]:
-        """Cosine of ``vector`` with exactly these chunks (vectors are stored unit length)."""
-        if not chunk_ids:
-            return {}
-        result = self._chunks.get(ids=list(chunk_ids), include=["embeddings"])
-        raw = result["embeddings"] if result["embeddings"] is not None else []
-        if not len(raw):
-            return {}
-        matrix = np.asarray(raw, dtype=np.float32)
-        sims = matrix @ vector.astype(np.float32)
-        return {cid: float(v) for cid, v in zip(result["ids"], sims, strict=True)}
-
     def chunks_by_id(self, chunk_ids: Sequence[str]) -> dict[str, ChunkRecord]:
         """These chunks (text and metadata) by id; unknown ids are left out."""
         if not chunk_ids:
@@ -489,6 +459,7 @@ class ChunkStore:
 
     def first_chunks(self, start: datetime, end: datetime, max_index: int) -> tuple[list[ChunkRecord], np.ndarray]:
         """Chunks ``0..max_index-1`` of articles published in ``[start, end)``, with their vectors."""
+        self._fresh_vectors()
         where = cast(
             Where,
             {"$and": [*_published_between(start, end), {"chunk_index": {"$lt": max_index}}]},
@@ -523,6 +494,7 @@ class ChunkStore:
 
     def complete_articles_since(self, since: datetime) -> list[StoredArticle]:
         """Complete articles published at or after ``since``, with body and vector, in store order."""
+        self._fresh_vectors()
         where = cast(Where, {"$and": [{"status": STATUS_COMPLETE}, {"published_ts": {"$gte": int(since.timestamp())}}]})
         result = self._articles.get(where=where, include=["embeddings", "documents", "metadatas"])
         raw = result["embeddings"] if result["embeddings"] is not None else []
@@ -534,19 +506,14 @@ class ChunkStore:
         ]
 
 
-def _chunk_where(where: ChunkFilter | None) -> Where | None:
-    if where is None:
-        return None
-    parts: list[dict[str, Any]] = []
-    if where.outlets is not None:
-        parts.append({"outlet": {"$in": list(where.outlets)}})
-    if where.ts_min is not None:
-        parts.append({"published_ts": {"$gte": where.ts_min}})
-    if where.ts_max is not None:
-        parts.append({"published_ts": {"$lt": where.ts_max}})
-    if not parts:
-        return None
-    return cast(Where, parts[0] if len(parts) == 1 else {"$and": parts})
+def _records_and_vectors(result: Any) -> tuple[list[ChunkRecord], np.ndarray]:
+    records = [
+        _chunk_from_meta(cid, doc or "", dict(meta or {}))
+        for cid, doc, meta in zip(result["ids"], result["documents"] or [], result["metadatas"] or [], strict=True)
+    ]
+    raw = result["embeddings"] if result["embeddings"] is not None else []
+    vectors = np.asarray(raw, dtype=np.float32).reshape(len(records), -1) if len(records) else np.zeros((0, 1))
+    return records, vectors.astype(np.float32)
 
 
 def _published_between(start: datetime, end: datetime) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Hybrid retrieval: BM25 (tantivy) + dense vectors (Chroma), fused by score.
+"""Hybrid retrieval: BM25 (tantivy) + dense vectors (exact, beside it), fused by score.
 
 Questions that name outlets are searched once more within each named outlet, so a
 question comparing two outlets' reports gets passages from both; multi-part
@@ -360,7 +360,7 @@ class HybridRetriever:
         for cid, value in bm25_raw.items():
             q.bm25_best[cid] = max(q.bm25_best.get(cid, 0.0), value)
         dense_raw: dict[str, float] = {}
-        for hit in self.store.dense_hits(q.vector, self.candidates, where=where):
+        for hit in self.lexical.dense(q.vector, self.candidates, where=where):
             dense_raw[hit.chunk_id] = hit.cosine
             q.article_of[hit.chunk_id] = hit.article_id
             q.published_ts[hit.chunk_id] = hit.published_ts
@@ -443,7 +443,7 @@ class HybridRetriever:
         """A passage's match with the whole question: lexical (scaled to the best) plus weighted cosine."""
         rounds = list(dict.fromkeys(c for ranked in clause_lists for c in ranked[: self.clause_depth]))
         q.whole.update(self._lexical_of(q, q.whole_question, [c for c in rounds if c not in q.whole]))
-        q.cosine.update(self.store.similarities(q.vector, [c for c in rounds if c not in q.cosine]))
+        q.cosine.update(self.lexical.similarities(q.vector, [c for c in rounds if c not in q.cosine]))
         scale = 1.0 / q.whole_top if q.whole_top > 0 else 0.0
 
         def strength(cid: str) -> float:

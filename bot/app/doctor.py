@@ -24,6 +24,7 @@ from bot.core.db.migrate import current_revision, head_revision
 from bot.core.errors import FactdeskError
 from bot.core.llm import describe_llm_error
 from bot.core.settings import Settings
+from bot.core.text.sanitize import clean_inline
 from index.embeddings import NamedEmbeddings
 from index.store import ChunkStore, make_client
 
@@ -43,7 +44,7 @@ class Check:
     detail: str
 
     def line(self) -> str:
-        return f"{self.status:<4}  {self.name:<9} {' '.join(self.detail.split())}"
+        return f"{self.status:<4}  {self.name:<9} {clean_inline(self.detail)}"  # server messages are untrusted
 
 
 def run_checks(

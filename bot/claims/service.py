@@ -281,7 +281,7 @@ def clean_evidence_urls(urls: Iterable[str]) -> tuple[str, ...]:
         url = str(raw).strip()
         if not url:
             continue
-        if len(url) > MAX_URL_CHARS or not is_http_url(url):
+        if len(url) > MAX_URL_CHARS or clean_inline(url) != url or not is_http_url(url):
             raise InvalidInputError(f"evidence URL {url[:100]!r} is not an http(s) URL")
         if url not in out:
             out.append(url)

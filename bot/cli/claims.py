@@ -10,15 +10,20 @@ from __future__ import annotations
 import getpass
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
 
-from bot.claims.service import Actor, ClaimsService, ClaimView
+from bot.claims.service import Actor, ClaimsService, ClaimView, SuggestionView
 from bot.cli.app import State, app, plain, state, user_errors
 from bot.core.text.sanitize import clean_inline
 
-claims_app = typer.Typer(help="Moderate disputed claims (flags follow into answers and digests).", no_args_is_help=True)
+claims_app = typer.Typer(
+    help="Moderate disputed claims (flags follow into answers and digests).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 app.add_typer(claims_app, name="claims")
 
 VERDICT_HELP = "disputed, false, misleading, unverified or accurate"
@@ -95,7 +100,7 @@ def show(ctx: typer.Context, claim_id: int = typer.Argument(...)) -> None:
     for column in ("when", "action", "by", "change", "note"):
         table.add_column(column, overflow="fold")
     for event in service.history(claim_id):
-        change = json.dumps(event.after, ensure_ascii=False) if event.after else ""
+        change = describe_change(event.before, event.after)
         table.add_row(
             f"{event.at:%Y-%m-%d %H:%M}",
             event.action,
@@ -104,6 +109,28 @@ def show(ctx: typer.Context, claim_id: int = typer.Argument(...)) -> None:
             plain(event.note),
         )
     st.console.print(table)
+
+
+def describe_change(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
+    """``verdict: disputed → false`` lines for what an event changed, not its raw JSON."""
+    if not after:
+        return ""
+    old = before or {}
+    lines = []
+    for key, value in after.items():
+        if key in old and old[key] == value:
+            continue
+        shown = _value(value)
+        lines.append(f"{key}: {_value(old[key])} → {shown}" if key in old else f"{key}: {shown}")
+    return "\n".join(lines)
+
+
+def _value(value: object) -> str:
+    if value is None or value == "" or value == []:
+        return "-"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
 
 
 @claims_app.command("update")
@@ -163,15 +190,65 @@ def suggest(
     """Queue suggested flags where recent articles about the same story contradict each other."""
     st = state(ctx)
     found = st.app.suggest_flags(since)
-    table = Table(title=f"{len(found)} suggested flag(s) for moderators")
+    st.console.print(_suggestion_table(f"{len(found)} suggested flag(s) for moderators", found))
+
+
+suggestions_app = typer.Typer(
+    help="Suggested flags queued for moderators: list, accept, dismiss.", no_args_is_help=True, rich_markup_mode=None
+)
+claims_app.add_typer(suggestions_app, name="suggestions")
+
+
+def _suggestion_table(title: str, items: list[SuggestionView]) -> Table:
+    table = Table(title=title)
     for column in ("id", "kind", "statement", "vs", "status"):
         table.add_column(column, overflow="fold")
-    for item in found:
+    for item in items:
         table.add_row(
             str(item.id),
             item.kind,
-            plain(f"{item.text_a}\n— {item.source_a}"),
-            plain(f"{item.text_b}\n— {item.source_b}"),
+            plain(f"{item.text_a}\n— {item.source_a or '?'}"),
+            plain(f"{item.text_b or '-'}\n— {item.source_b or '?'}"),
             item.status,
         )
-    st.console.print(table)
+    return table
+
+
+@suggestions_app.command("list")
+@user_errors
+def list_suggestions(ctx: typer.Context) -> None:
+    """Pending suggested flags, oldest first (the Discord queue's Accept/Dismiss, from the shell)."""
+    st = state(ctx)
+    service, _ = _service(st, None)
+    pending = service.pending_suggestions()
+    st.console.print(_suggestion_table(f"{len(pending)} pending suggested flag(s)", pending))
+
+
+@suggestions_app.command("accept")
+@user_errors
+def accept_suggestion(
+    ctx: typer.Context,
+    suggestion_id: int = typer.Argument(...),
+    verdict: str = typer.Option("disputed", "--verdict", help=VERDICT_HELP),
+    text: str | None = typer.Option(None, "--text", help="The claim to flag (default: the contradicted statement)."),
+    acting_as: str | None = typer.Option(None, "--as", help="Act as this Discord user id."),
+) -> None:
+    """Flag the suggestion's claim and mark the suggestion accepted."""
+    st = state(ctx)
+    service, actor = _service(st, acting_as)
+    _, claim = service.accept_suggestion(actor, suggestion_id, verdict, text=text)
+    _print_claim(st, claim)
+
+
+@suggestions_app.command("dismiss")
+@user_errors
+def dismiss_suggestion(
+    ctx: typer.Context,
+    suggestion_id: int = typer.Argument(...),
+    acting_as: str | None = typer.Option(None, "--as", help="Act as this Discord user id."),
+) -> None:
+    """Dismiss a suggestion: nothing is flagged, the decision is recorded."""
+    st = state(ctx)
+    service, actor = _service(st, acting_as)
+    item = service.dismiss_suggestion(actor, suggestion_id)
+    st.console.print(f"suggestion #{item.id} dismissed", highlight=False, markup=False)

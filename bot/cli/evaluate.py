@@ -17,7 +17,15 @@ from bot.core.errors import InvalidInputError
 from bot.core.settings import Settings
 from bot.eval.multihop import AnswerScores, evaluate_retrieval, load_queries
 
-eval_app = typer.Typer(help="Benchmarks that print figures (never timed tests).", no_args_is_help=True)
+# Where the benchmark data comes from (it is not shipped: the article bodies are their publishers' text).
+MULTIHOP_SOURCE = (
+    "The data is the MultiHop-RAG benchmark (Tang & Yang, COLM 2024; GitHub yixuantt/MultiHop-RAG: "
+    "corpus.json, and MultiHopRAG.json as the queries file)."
+)
+
+eval_app = typer.Typer(
+    help="Benchmarks that print figures (never timed tests).", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(eval_app, name="eval")
 
 
@@ -33,11 +41,15 @@ def multihop(
     index_dir: Path | None = typer.Option(None, help="index folder (default: <data dir>/eval-multihop)"),
     json_out: Path | None = typer.Option(None, "--json", help="also write the figures as JSON here"),
 ) -> None:
-    """Index the corpus (reused when unchanged), then print Hits@4/10, MRR@10, evidence recall and more."""
+    """Index the corpus (reused when unchanged), then print Hits@4/10, MRR@10, evidence recall and more.
+
+    The data is the MultiHop-RAG benchmark (GitHub yixuantt/MultiHop-RAG), not shipped with factdesk;
+    by default it is read from ../shared/data/multihop-rag, or give --corpus and --queries.
+    """
     st = state(ctx)
-    for path in (corpus, queries):
+    for path, option in ((corpus, "--corpus"), (queries, "--queries")):
         if not path.is_file():
-            raise InvalidInputError(f"{path}: file not found")
+            raise InvalidInputError(f"{path}: file not found. {MULTIHOP_SOURCE} Point {option} at your copy.")
     settings = Settings(**{**st.settings.model_dump(), "data_dir": index_dir or st.settings.data_dir / "eval-multihop"})
     with Factdesk.from_settings(settings) as eval_app:
         _run(st, eval_app, corpus, queries, k, limit, answers, json_out)

@@ -1,4 +1,4 @@
-"""Prompt templates live as YAML files in ``bot/prompts/`` (package data); this loads and validates them.
+"""Prompt templates live as YAML files in ``prompts/`` (package data of the wheel); this loads and validates them.
 
 Each answer records the prompt's name and content hash, so a changed prompt is
 visible in logs and in ``--json`` output.

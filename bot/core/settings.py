@@ -17,8 +17,9 @@ from pydantic_settings.exceptions import SettingsError
 
 from bot.core.errors import ConfigError
 
-# Shipped inside the package (bot/prompts), so a pip-installed factdesk finds them.
-PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
+# The top-level ``prompts/`` folder, installed beside ``bot/`` (package data of the wheel), so a
+# pip-installed factdesk finds them as an editable checkout does.
+PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 
 
 class Settings(BaseSettings):

@@ -15,6 +15,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.errors import FactdeskError
+from bot.core.text.sanitize import clean_inline
+from bot.discord.render import escape
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +46,12 @@ def unwrap(error: BaseException) -> BaseException:
 
 
 def user_message(error: BaseException) -> str | None:
-    """What to tell the user about an expected error, or None if it is a bug."""
+    """What to tell the user about an expected error, or None if it is a bug.
+
+    Messages can quote what the user typed (``--since '[x](https://…)'``): escaped like article text.
+    """
     if isinstance(error, FactdeskError):
-        return str(error)
+        return escape(clean_inline(str(error)))
     if isinstance(error, app_commands.CommandOnCooldown | commands.CommandOnCooldown):
         return f"Slow down a little; try again in {max(1, round(error.retry_after))} s."
     if isinstance(error, app_commands.NoPrivateMessage | commands.NoPrivateMessage):
@@ -59,9 +64,9 @@ def user_message(error: BaseException) -> str | None:
     if isinstance(error, app_commands.CheckFailure | commands.CheckFailure):
         return "You can't use this command here."
     if isinstance(error, app_commands.TransformerError):
-        return f"I could not understand {str(error.value)[:100]!r}."
+        return escape(clean_inline(f"I could not understand {str(error.value)[:100]!r}."))
     if isinstance(error, commands.UserInputError):
-        return str(error)
+        return escape(clean_inline(str(error)))
     return None
 
 

@@ -1,4 +1,4 @@
-"""Contradiction finding with an LLM (prompt ``bot/prompts/contradictions.yaml``), rules as the fallback.
+"""Contradiction finding with an LLM (prompt ``prompts/contradictions.yaml``), rules as the fallback.
 
 The model sees numbered statements and returns pairs as JSON; anything it returns
 that does not name two real statements is dropped, so it can only point at text

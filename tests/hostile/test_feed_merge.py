@@ -116,3 +116,16 @@ def test_summary_only_copy_is_upgraded_when_the_page_later_fetches(app, net: Net
     assert [i.status for i in third.items] == ["kept"]
     assert app.store.article_body(record.id) == body
     net.assert_nothing_forbidden_contacted()
+
+
+def test_offline_feed_summary_does_not_replace_the_stored_page(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    html = tmp_path / "orchard.html"
+    html.write_text(page(), encoding="utf-8")
+    app.indexer.ingest([str(html)], None, 1_000_000)
+    (record,) = app.store.get_records().values()
+    stored = app.store.article_body(record.id)
+    rss = tmp_path / "crier.xml"
+    rss.write_text(feed(STORY_URL), encoding="utf-8")
+    report = app.indexer.ingest([str(rss)], None, 1_000_000)  # no fetcher: the summary stands in
+    assert [i.status for i in report.items] == ["kept"]
+    assert app.store.article_body(record.id) == stored

@@ -33,7 +33,7 @@ from bot.discord import render
 from index.clean import clean_article
 from index.loaders import load_sources
 from index.models import RawArticle
-from tests.discord_fakes import make_answer, make_digest, make_source
+from tests.discord_fakes import FakeAnswerer, make_answer, make_bot, make_digest, make_settings, make_source, running
 from tests.hostile.conftest import assert_inert
 
 # Hostile fragments, each placed in titles, outlets and bodies.
@@ -504,3 +504,22 @@ def test_outlet_cannot_add_prompt_attributes(outlet: str) -> None:
     assert element.attrib["published"] == "2025-04-11" and element.attrib["n"] == "1"
     assert element.attrib["outlet"] == clean_inline(outlet)
     assert block.count("<source ") == 1 and block.count("</source>") == 1
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "since",
+    ["[click](https://evil.example/)", "\x1b]8;;https://evil.example/\x07x\x1b]8;;\x07", "@everyone [/]", "\u202e7d"],
+    ids=["masked-link", "osc8", "mention-markup", "bidi"],
+)
+async def test_discord_error_replies_quote_input_inertly(tmp_path: Path, monkeypatch: Any, since: str) -> None:
+    answerer = FakeAnswerer(make_answer())
+    async with running(make_bot(make_settings(tmp_path / "bot"), answerer), monkeypatch) as h:
+        calls = await h.slash("ask", question="Is the meeting scheduled?", since=since)
+    replies = [c for c in calls if c.sends_message]
+    assert replies and all(c.ephemeral for c in replies) and answerer.questions == []
+    text = "\n".join(c.content for c in replies)
+    assert "--since" in text or "since" in text
+    assert not re.search(r"(?<!\\)\]\(https?://", text), text  # no masked link survives
+    assert_inert(text.replace("@\u200b", "@"))
+    assert "@everyone" not in text

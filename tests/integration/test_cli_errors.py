@@ -83,3 +83,11 @@ def test_wrong_llm_key_is_one_line_on_stderr_and_in_the_answer(sample_index_dir:
         assert code == 0 and "Traceback" not in err
         assert [line for line in err.splitlines() if "401" in line] != []
         assert len([line for line in err.splitlines() if "language model request failed" in line]) == 1
+
+
+def test_chroma_server_unreachable(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FACTDESK_CHROMA_HOST", "127.0.0.1")
+    monkeypatch.setenv("FACTDESK_CHROMA_PORT", str(free_port()))
+    code, _, err = invoke(runner, tmp_path, "stats")
+    assert code == 1
+    assert_short_error(err, "cannot open the Chroma store", "127.0.0.1")

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -178,3 +179,5 @@ def test_a_long_running_reader_sees_another_processes_ingest(
     assert proc.returncode == 0 and proc.stdout.strip() == "1", proc.stderr[-2000:]
     found = reader.retrieve("district 7 council budget", 3).passages
     assert found and "district 7" in found[0].text, "the next question sees the other process's article"
+    since = reader.store.complete_articles_since(datetime(2000, 1, 1, tzinfo=UTC))  # vectors, as digests read them
+    assert any("district 7" in a.body and a.vector.shape == (384,) for a in since)

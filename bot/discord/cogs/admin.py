@@ -88,11 +88,18 @@ class AdminCog(commands.Cog, name="Admin"):
     async def ingest_feeds(self) -> None:
         """Ingest every configured feed (re-ingesting is cheap: unchanged articles are skipped)."""
         report = await asyncio.to_thread(self.admin.ingest, list(self.feeds))
-        added, updated = report.count("added"), report.count("updated")
-        log.info("feed poll: %d added, %d updated, %d errors", added, updated, len(report.errors))
-        if added or updated or report.errors:
+        added, updated, kept = report.count("added"), report.count("updated"), report.count("kept")
+        log.info(
+            "feed poll: %d added, %d updated, %d kept stored text (page fetch failed), %d errors",
+            added,
+            updated,
+            kept,
+            len(report.errors),
+        )
+        if added or updated or kept or report.errors:
             await self.bot.audit(
-                f"📰 Feed poll: {added} added, {updated} updated, {len(report.errors)} errors.",
+                f"📰 Feed poll: {added} added, {updated} updated, {len(report.errors)} errors."
+                + (f" {kept} kept their stored text (page fetch failed)." if kept else ""),
                 render.ingest_embed(report, f"{len(self.feeds)} feeds"),
             )
         if added or updated:

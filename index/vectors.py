@@ -1,0 +1,208 @@
+"""Chunk vectors in append-only files beside the lexical index: exact cosine search with filters.
+
+Why not Chroma's own index for serving: its filtered queries scan metadata (55 ms for a date
+range at 6,671 chunks, growing with the corpus), and an embedded chromadb reader does not see
+another process's writes (its vector reader fails with "Error finding id" until reopened). These
+files are written by the same commit as the lexical index and followed by readers cheaply:
+
+- ``vectors.f32``: one float32 row per chunk version, appended;
+- ``rows.tsv``: chunk id, article id, outlet and publication time of each row, appended;
+- ``alive.u8``: 1 per live row; a replaced article's old rows are set to 0 in place.
+
+The committed row count lives in the lexical index's ``state.json``; rows past it (a crash
+mid-write) are cut off when a writer opens the files. A reader maps the files and reads only
+the rows added since it last looked, so following a change costs O(change).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from index.models import ChunkFilter
+from index.store import ChunkRecord
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class VectorHit:
+    chunk_id: str
+    article_id: str
+    published_ts: int
+    cosine: float
+
+
+class VectorFile:
+    """The vector rows of one lexical index folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.dim = 0
+        self._rows = 0  # rows this object has read
+        self._tsv_bytes = 0
+        self._ids: list[str] = []
+        self._articles: list[str] = []
+        self._outlet_codes: dict[str, int] = {}
+        self._outlet_names: list[str] = []
+        self._outlet: list[int] = []
+        self._ts: list[int] = []
+        self._row_of: dict[str, int] = {}
+        self._rows_of_article: dict[str, list[int]] = {}
+        self._outlet_arr = np.zeros(0, dtype=np.int32)
+        self._ts_arr = np.zeros(0, dtype=np.int64)
+        self._arrays_rows = 0
+        self._last: tuple[bytes, np.ndarray] | None = None
+        self.epoch = ""
+
+    @property
+    def rows(self) -> int:
+        return self._rows
+
+    @property
+    def tsv_bytes(self) -> int:
+        return self._tsv_bytes
+
+    # ------------------------------------------------------------------ files
+    def _path(self, name: str) -> Path:
+        return self.folder / name
+
+    def truncate(self, rows: int, tsv_bytes: int, dim: int) -> None:
+        """Writer start: cut whatever a crashed writer appended after the last commit."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for name, size in (("vectors.f32", rows * dim * 4), ("rows.tsv", tsv_bytes), ("alive.u8", rows)):
+            path = self._path(name)
+            with open(path, "ab"):
+                pass
+            if path.stat().st_size > size:
+                os.truncate(path, size)
+
+    def reset(self) -> None:
+        for name in ("vectors.f32", "rows.tsv", "alive.u8"):
+            self._path(name).unlink(missing_ok=True)
+        self.__init__(self.folder)  # type: ignore[misc]
+
+    def follow(self, rows: int, tsv_bytes: int, dim: int, epoch: str) -> None:
+        """Read the rows committed since the last call (O(new rows))."""
+        if rows < self._rows or epoch != self.epoch:  # rebuilt: start over
+            self.__init__(self.folder)  # type: ignore[misc]
+            self.epoch = epoch
+        self.dim = dim
+        self._read_rows(rows, tsv_bytes)
+
+    def _read_rows(self, rows: int, tsv_bytes: int) -> None:
+        if rows == self._rows:
+            return
+        with open(self._path("rows.tsv"), "rb") as handle:
+            handle.seek(self._tsv_bytes)
+            data = handle.read(tsv_bytes - self._tsv_bytes)
+        for line in data.decode("utf-8").splitlines():
+            chunk_id, article_id, outlet, ts = line.split("\t")
+            row = len(self._ids)
+            self._ids.append(chunk_id)
+            self._articles.append(article_id)
+            if outlet not in self._outlet_codes:
+                self._outlet_codes[outlet] = len(self._outlet_names)
+                self._outlet_names.append(outlet)
+            self._outlet.append(self._outlet_codes[outlet])
+            self._ts.append(int(ts))
+            self._row_of[chunk_id] = row
+            self._rows_of_article.setdefault(article_id, []).append(row)
+        self._rows = rows
+        self._tsv_bytes = tsv_bytes
+        self._last = None
+
+    def append(self, chunks: Sequence[ChunkRecord], vectors: np.ndarray, delete: Sequence[str]) -> tuple[int, int]:
+        """Kill the rows of ``delete`` (article ids), append ``chunks``; returns the new (rows, tsv bytes)."""
+        alive_path = self._path("alive.u8")
+        dead = [r for a in delete for r in self._rows_of_article.get(a, [])]
+        if dead:
+            alive = np.memmap(alive_path, dtype=np.uint8, mode="r+", shape=(self._rows,))
+            alive[np.asarray(dead, dtype=np.int64)] = 0
+            alive.flush()
+            del alive
+        if len(chunks):
+            matrix = np.ascontiguousarray(vectors, dtype=np.float32)
+            self.dim = int(matrix.shape[1])
+            lines = "".join(
+                f"{_clean(c.id)}\t{_clean(c.article_id)}\t{_clean(c.outlet)}\t{c.published_ts}\n" for c in chunks
+            ).encode("utf-8")
+            for name, payload in (
+                ("vectors.f32", matrix.tobytes()),
+                ("rows.tsv", lines),
+                ("alive.u8", b"\x01" * len(chunks)),
+            ):
+                with open(self._path(name), "ab") as handle:
+                    handle.write(payload)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            rows, tsv = self._rows + len(chunks), self._tsv_bytes + len(lines)
+        else:
+            rows, tsv = self._rows, self._tsv_bytes
+        self._read_rows(rows, tsv)
+        return rows, tsv
+
+    # ------------------------------------------------------------------ search
+    def row(self, row: int) -> tuple[str, str, str, int] | None:
+        """(chunk id, article id, outlet, publication time) of a committed row; None past the last commit."""
+        if not 0 <= row < self._rows:
+            return None
+        return self._ids[row], self._articles[row], self._outlet_names[self._outlet[row]], self._ts[row]
+
+    def _arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._arrays_rows != self._rows:
+            self._outlet_arr = np.asarray(self._outlet, dtype=np.int32)
+            self._ts_arr = np.asarray(self._ts, dtype=np.int64)
+            self._arrays_rows = self._rows
+        return self._outlet_arr, self._ts_arr
+
+    def _sims(self, vector: np.ndarray) -> np.ndarray:
+        key = vector.astype(np.float32).tobytes()
+        if self._last is not None and self._last[0] == key:
+            return self._last[1]
+        if self._rows == 0 or self.dim == 0:
+            return np.zeros(0, dtype=np.float32)
+        matrix = np.memmap(self._path("vectors.f32"), dtype=np.float32, mode="r", shape=(self._rows, self.dim))
+        alive = np.memmap(self._path("alive.u8"), dtype=np.uint8, mode="r", shape=(self._rows,))
+        sims = np.asarray(matrix @ vector.astype(np.float32), dtype=np.float32)
+        sims[alive == 0] = -2.0
+        self._last = (key, sims)
+        return sims
+
+    def search(self, vector: np.ndarray, n: int, where: ChunkFilter | None) -> list[VectorHit]:
+        """The ``n`` nearest live chunks within ``where`` (exact cosine; vectors are unit length)."""
+        if where is not None and where.empty:
+            return []
+        sims = self._sims(vector)
+        if not len(sims):
+            return []
+        if where is not None:
+            outlets, ts = self._arrays()
+            mask = np.ones(len(sims), dtype=bool)
+            if where.outlets is not None:
+                codes = [self._outlet_codes[o] for o in where.outlets if o in self._outlet_codes]
+                mask &= np.isin(outlets, codes)
+            if where.ts_min is not None:
+                mask &= ts >= where.ts_min
+            if where.ts_max is not None:
+                mask &= ts < where.ts_max
+            sims = np.where(mask, sims, -2.0)
+        count = min(n, len(sims))
+        top = np.argpartition(-sims, count - 1)[:count] if len(sims) > count else np.arange(len(sims))
+        top = top[np.argsort(-sims[top], kind="stable")]
+        return [VectorHit(self._ids[i], self._articles[i], self._ts[i], float(sims[i])) for i in top if sims[i] > -2.0]
+
+    def similarities(self, vector: np.ndarray, chunk_ids: Sequence[str]) -> dict[str, float]:
+        sims = self._sims(vector)
+        rows = {c: self._row_of[c] for c in chunk_ids if c in self._row_of}
+        return {c: float(sims[r]) for c, r in rows.items() if r < len(sims) and sims[r] > -2.0}
+
+
+def _clean(value: str) -> str:
+    """One field of a tab-separated line."""
+    return value.replace("\t", " ").replace("\n", " ").replace("\r", " ")
