@@ -263,6 +263,7 @@ class Outcome:
     merged: dict[str, int]  # documents folded into another at ingest (near-duplicates), by kind
     answer: str
     disagreements: list[str]
+    notes: list[str] = field(default_factory=list)  # the answer's notes: why a refusal refused
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -278,6 +279,7 @@ class Outcome:
             "merged": self.merged,
             "answer": self.answer,
             "disagreements": self.disagreements,
+            "notes": self.notes,
         }
 
 
@@ -311,6 +313,7 @@ def run_setting(record: Record, setting: str, session: Session) -> Outcome:
         merged=dict(sorted(merged.items())),
         answer=answer.text,
         disagreements=list(answer.disagreements),
+        notes=list(answer.notes),
     )
 
 

@@ -47,17 +47,45 @@ ANSWER_TYPES_FILE = Path(__file__).with_name("answer_types.json")
 # word check: "Russian" is in the question, "Russia" in the passage.
 KEY_NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"})
 _WORD = re.compile(r"\w+")
+_SOURCE_PREPOSITIONS = frozenset({"by", "from", "in", "at", "on"})
+MOST_NAMES_MISSING = 0.5  # a question missing this share of its (non-source) names is refused
 _MONTH_NAMES = frozenset(m.lower() for m in (*calendar.month_name, *calendar.month_abbr) if m)
 
 
+class Attribution(BaseModel):
+    """The verbs and nouns that make a name the source of a claim ("according to X", "X reported")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    about: str
+    verbs: frozenset[str]
+    nouns: frozenset[str]
+
+
 class AnswerTypes(BaseModel):
-    """wh-phrase → the entity labels an answer to it can carry (a data file with a schema)."""
+    """wh-phrase → the entity labels an answer to it can carry, and attribution words (a data file with a schema)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
     about: str
     phrases: dict[str, tuple[str, ...]]
+    attribution: Attribution
+
+    def is_source(self, entity: Span) -> bool:
+        """Is the name the source of the claim the question asks about ("according to Fortune")?"""
+        root, head = entity.root, entity.root.head
+        words = self.attribution
+        if root.dep_ == "pobj":
+            governor = head.head
+            if head.lower_ == "to" and governor.lower_ == "according":
+                return True
+            if head.lower_ not in _SOURCE_PREPOSITIONS:
+                return False  # "say about Sam Altman" names the topic, not the source
+            return governor.lemma_.lower() in words.verbs or governor.lemma_.lower() in words.nouns
+        if root.dep_ in ("nsubj", "nsubjpass"):
+            return head.lemma_.lower() in words.verbs
+        return root.dep_ in ("compound", "poss", "nmod", "amod", "appos") and head.lemma_.lower() in words.nouns
 
     @field_validator("phrases")
     @classmethod
@@ -127,6 +155,7 @@ class QuestionNeeds:
     phrase: str | None  # the wh-phrase, if any
     answer_labels: frozenset[str]  # entity labels a candidate answer must have
     question_tokens: frozenset[str]
+    sources: frozenset[str] = frozenset()  # the names given as the source of a claim ("according to X")
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,11 +239,15 @@ class Answerability:
 
     def needs(self, question: str) -> QuestionNeeds:
         doc = self.analyzer.parse(question)
-        names = tuple(
-            dict.fromkeys((e.text, keys) for e in doc.ents if e.label_ in KEY_NAME_LABELS and (keys := name_keys(e)))
-        )
+        entities = [e for e in doc.ents if e.label_ in KEY_NAME_LABELS and name_keys(e)]
+        # A source the model did not tag ("Forbes said", "by The Verge") still names a source.
+        untagged = [n for n in untagged_names(doc) if name_keys(n) and self.types.is_source(n)]
+        names = tuple(dict.fromkeys((e.text, name_keys(e)) for e in [*entities, *untagged]))
+        sources = frozenset(e.text for e in [*entities, *untagged] if self.types.is_source(e))
         phrase, labels = self.types.labels_for(doc)
-        return QuestionNeeds(names, frozenset(content_words(question)), phrase, labels, _tokens(question))
+        return QuestionNeeds(
+            names, frozenset(content_words(question)), phrase, labels, _tokens(question), sources=sources
+        )
 
     def assess(self, question: str, passages: Sequence[Passage], dense_bar_met: bool) -> Evidence:
         """The verdict for ``passages``; ``dense_bar_met`` is the old cosine test, one signal among these."""
@@ -223,7 +256,7 @@ class Answerability:
         if not units:
             return Evidence(False, "nothing retrieved", 0.0, 0.0, 0.0, (), None, needs.phrase)
         tokens = frozenset().union(*(u.tokens for u in units))
-        missing = tuple(text for text, keys in needs.names if not name_found(keys, tokens))
+        missing = self._missing(needs, tokens)
         union = frozenset().union(*(u.words for u in units))
         coverage = lexical_recall(needs.words, union) if needs.words else 1.0
         best_passage = max((lexical_recall(needs.words, u.words) for u in units), default=0.0) if needs.words else 1.0
@@ -245,6 +278,22 @@ class Answerability:
         )
         log.debug("answerability %s", evidence.to_dict())
         return evidence
+
+    @staticmethod
+    def _missing(needs: QuestionNeeds, tokens: frozenset[str]) -> tuple[str, ...]:
+        """Names the passages lack that refuse: any source named, or most of the other names.
+
+        A multi-hop question names facts from several articles ("the Scary Fast event focused on
+        Macs"); passages that hold the rest may still answer it. A source the question cites
+        ("according to Forbes") that no passage is from means the question is about other reporting.
+        """
+        absent = [text for text, keys in needs.names if not name_found(keys, tokens)]
+        sources = [text for text in absent if text in needs.sources]
+        others = [text for text in absent if text not in needs.sources]
+        content = [text for text, _ in needs.names if text not in needs.sources]
+        if content and len(others) / len(content) >= MOST_NAMES_MISSING:
+            return tuple(sources + others)
+        return tuple(sources)
 
     def _decide(
         self,

@@ -127,3 +127,22 @@ def _passage(text: str) -> Passage:
         start=0,
         end=len(text),
     )
+
+
+def test_a_cited_source_no_passage_is_from_refuses(check: Answerability) -> None:
+    passage = _passage("Brackenford Harriers won the County Cup on penalties, beating Oakmere Town at Riverside Park.")
+    evidence = check.assess(
+        "According to the Oakmere Echo, who won the County Cup at Riverside Park?", [passage], dense_bar_met=True
+    )
+    assert not evidence.answerable
+    assert [m for m in evidence.missing if "Oakmere Echo" in m], evidence.missing
+
+
+def test_one_missing_name_among_several_does_not_refuse(check: Answerability) -> None:
+    """A multi-hop question names facts the passages may not all hold; most of its names suffice."""
+    passage = _passage(
+        "Brackenford Harriers won the County Cup, beating Oakmere Town 5-4 on penalties at Riverside Park."
+    )
+    question = "Which club beat Oakmere Town at Riverside Park after losing to Kellham Rovers in March?"
+    evidence = check.assess(question, [passage], dense_bar_met=True)
+    assert evidence.answerable, evidence.reason
