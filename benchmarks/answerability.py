@@ -71,13 +71,18 @@ def rates(rows: Sequence[dict[str, Any]], refuse: Any) -> dict[str, float]:
 
 
 def rule(policy: AnswerabilityPolicy) -> Any:
+    """The shipped decision replayed over one stored row of features: True when it refuses."""
+
     def refuse(row: dict[str, Any]) -> bool:
-        if row["missing"] or (row["typed"] and row["candidate"] is None):
-            return True
-        if row["coverage"] < policy.min_coverage:
-            return True
-        typed_hit = row["candidate"] is not None and row["best_sentence"] >= policy.typed_coverage
-        return not (row["coverage"] >= policy.answer_coverage or row["dense_ok"] or typed_hit)
+        answered, _ = policy.decide(
+            missing=row["missing"],
+            phrase=row["phrase"] if row["typed"] else None,
+            candidate=row["candidate"],
+            coverage=row["coverage"],
+            best_sentence=row["best_sentence"],
+            dense_bar_met=row["dense_ok"],
+        )
+        return not answered
 
     return refuse
 

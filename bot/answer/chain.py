@@ -76,7 +76,7 @@ class DisagreementFinder(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class RefusalPolicy:
-    """Refuse when the best passage is not semantically close to the question.
+    """Is the best passage close in meaning to the question? One signal of answerability (bot.verify.answerability).
 
     Calibrated on MultiHop-RAG dev (all 255 null vs 600 sampled answerable queries, all
     long): best-passage cosine < 0.49 refuses 81.6% of null
@@ -97,9 +97,6 @@ class RefusalPolicy:
         words = len(retrieval.plan.question.split())
         bar = self.min_dense_short if words < self.short_words else self.min_dense
         return retrieval.top_dense >= bar
-
-    def refuse(self, retrieval: Retrieval) -> bool:
-        return not self.dense_bar_met(retrieval)
 
 
 @dataclass(slots=True)

@@ -219,6 +219,31 @@ class AnswerabilityPolicy:
     typed_coverage: float = 0.5  # a typed candidate in a sentence covering this much answers
     typed_sentences: int = 4  # best sentences searched for a candidate of the asked-for type
 
+    def decide(
+        self,
+        *,
+        missing: Sequence[str],
+        phrase: str | None,
+        candidate: str | None,
+        coverage: float,
+        best_sentence: float,
+        dense_bar_met: bool,
+    ) -> tuple[bool, str]:
+        """Answer or refuse, and why; ``phrase`` is the wh-phrase of a typed question, else None.
+
+        One rule for answers and for ``benchmarks.answerability``, which replays it over stored features.
+        """
+        if missing:
+            return False, "no passage mentions " + ", ".join(missing[:3])
+        if phrase is not None and candidate is None:
+            return False, f"no passage gives a {phrase} answer"
+        if coverage < self.min_coverage:
+            return False, f"the passages cover {coverage:.0%} of the question"
+        typed_hit = candidate is not None and best_sentence >= self.typed_coverage
+        if coverage >= self.answer_coverage or dense_bar_met or typed_hit:
+            return True, "answered"
+        return False, f"the passages cover {coverage:.0%} of the question and are not close in meaning"
+
 
 class Answerability:
     """Decides from whole passages whether they answer the question; explains a refusal."""
@@ -263,8 +288,14 @@ class Answerability:
         ranked = self._ranked_sentences(needs, units)
         best_sentence = ranked[0][0] if ranked else 0.0
         candidate = self._candidate(needs, [s for _, s in ranked[: self.policy.typed_sentences]])
-        typed_hit = candidate is not None and best_sentence >= self.policy.typed_coverage
-        verdict, reason = self._decide(needs, missing, coverage, candidate, dense_bar_met or typed_hit)
+        verdict, reason = self.policy.decide(
+            missing=missing,
+            phrase=needs.phrase if needs.answer_labels else None,
+            candidate=candidate,
+            coverage=coverage,
+            best_sentence=best_sentence,
+            dense_bar_met=dense_bar_met,
+        )
         evidence = Evidence(
             verdict,
             reason,
@@ -294,24 +325,6 @@ class Answerability:
         if content and len(others) / len(content) >= MOST_NAMES_MISSING:
             return tuple(sources + others)
         return tuple(sources)
-
-    def _decide(
-        self,
-        needs: QuestionNeeds,
-        missing: tuple[str, ...],
-        coverage: float,
-        candidate: str | None,
-        dense_bar_met: bool,
-    ) -> tuple[bool, str]:
-        if missing:
-            return False, "no passage mentions " + ", ".join(missing[:3])
-        if needs.answer_labels and candidate is None:
-            return False, f"no passage gives a {needs.phrase} answer"
-        if coverage < self.policy.min_coverage:
-            return False, f"the passages cover {coverage:.0%} of the question"
-        if coverage >= self.policy.answer_coverage or dense_bar_met:
-            return True, "answered"
-        return False, f"the passages cover {coverage:.0%} of the question and are not close in meaning"
 
     @staticmethod
     def _ranked_sentences(needs: QuestionNeeds, units: Sequence[_Unit]) -> list[tuple[float, str]]:
