@@ -13,7 +13,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from difflib import SequenceMatcher
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,8 +22,10 @@ import trafilatura
 
 from bot.core.clock import parse_datetime
 from bot.core.errors import SourceError
+from bot.core.text.dates import find_dates, parse_date
 from bot.core.text.sanitize import clean_inline, clean_untrusted
 from index.models import Article, RawArticle, Reference, article_id
+from index.page_furniture import page_furniture
 
 log = logging.getLogger(__name__)
 
@@ -54,128 +56,6 @@ FALLBACK_TITLE_CHARS = 100
 MAX_INLINE_CHARS = 500
 MAX_URL_CHARS = 4096
 
-BOILERPLATE_LINES = frozenset(
-    {
-        "skip to content",
-        "skip to main content",
-        "skip to navigation",
-        "skip to footer",
-        "jump to content",
-        "read also",
-        "also read",
-        "read more",
-        "see also",
-        "related",
-        "related articles",
-        "related stories",
-        "related content",
-        "related topics",
-        "more on this story",
-        "recommended",
-        "recommended for you",
-        "you may also like",
-        "you might also like",
-        "most read",
-        "most popular",
-        "most viewed",
-        "trending",
-        "trending now",
-        "latest",
-        "latest news",
-        "latest stories",
-        "top stories",
-        "advertisement",
-        "advertisements",
-        "ad",
-        "sponsored",
-        "sponsored content",
-        "share",
-        "share this",
-        "share this article",
-        "share this story",
-        "share on facebook",
-        "share on twitter",
-        "share on x",
-        "share on linkedin",
-        "share on whatsapp",
-        "share via email",
-        "copy link",
-        "link copied",
-        "tweet",
-        "email",
-        "print",
-        "sign up for our newsletter",
-        "sign up to our newsletter",
-        "subscribe to our newsletter",
-        "newsletter",
-        "subscribe",
-        "subscribe now",
-        "sign up",
-        "sign in",
-        "log in",
-        "register",
-        "follow us",
-        "comments",
-        "show comments",
-        "view comments",
-        "leave a comment",
-        "listen to this article",
-        "back to top",
-        "menu",
-        "search",
-        "home",
-        "loading",
-        "continue reading",
-        "cookie settings",
-        "cookie policy",
-        "cookie preferences",
-        "manage cookies",
-        "accept cookies",
-        "accept all cookies",
-        "accept all",
-        "reject all",
-        "privacy policy",
-        "terms of use",
-        "terms and conditions",
-        "all rights reserved",
-        "image caption",
-        "media caption",
-    }
-)
-# Markers after which a page lists other stories; if only headline-like lines
-# follow one of these up to the end, they are dropped with it.
-TAIL_MARKERS = frozenset(
-    {
-        "read also",
-        "also read",
-        "read more",
-        "see also",
-        "related",
-        "related articles",
-        "related stories",
-        "more on this story",
-        "recommended",
-        "you may also like",
-        "you might also like",
-        "most read",
-        "most popular",
-        "latest",
-        "latest news",
-        "top stories",
-        "trending",
-    }
-)
-_PROMO = re.compile(
-    r"^(read also|also read|read more|see also|related|recommended|more|watch|listen|most read)"
-    r"\s*[:|»›>\-–—]\s*\S",
-    re.IGNORECASE,
-)
-_ADVERT = re.compile(r"^advertisement\b", re.IGNORECASE)
-_COOKIE_NOTICE = re.compile(
-    r"^(we (and our partners )?use cookies|this (web)?site uses cookies|our (web)?site uses cookies"
-    r"|by (using|continuing to use|continuing to browse) (this|our) (web)?site|cookies help us)\b",
-    re.IGNORECASE,
-)
 _COPYRIGHT = re.compile(r"^(©|\(c\)|copyright)\s*(©\s*)?\d{4}\b", re.IGNORECASE)
 _EDGE_PUNCT = " \t:|»›>·•*#-–—_"
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -188,10 +68,6 @@ _REF_START = re.compile(r"^\[(\d{1,3})\][.:]?\s+\S")
 _REF_SPLIT = re.compile(r"\s*(?=\[\d{1,3}\][.:]?\s)")
 _REF_ENTRY = re.compile(r"^\[(?P<number>\d{1,3})\][.:]?\s+(?P<rest>.+)$", re.DOTALL)
 _REF_QUOTED = re.compile(r"^(?P<outlet>.*?)[,\s]*[\"“](?P<title>.+)[\"”](?P<after>.*)$", re.DOTALL)
-_REF_HEADINGS = frozenset({"references", "sources", "citations", "notes", "source"})
-_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-_TEXT_DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%Y/%m/%d")
-_TEXT_DATE = re.compile(r"\b([A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}|\d{1,2} [A-Z][a-z]{2,8}\.? \d{4}|\d{4}/\d{2}/\d{2})\b")
 
 
 @dataclass(slots=True)
@@ -353,16 +229,16 @@ def _key(line: str) -> str:
 
 
 def _is_boilerplate(line: str) -> bool:
-    words = len(line.split())
-    if words <= BOILERPLATE_MAX_WORDS and _key(line) in BOILERPLATE_LINES:
+    words, furniture = len(line.split()), page_furniture()
+    if words <= BOILERPLATE_MAX_WORDS and _key(line) in furniture.lines:
         return True
-    if words <= PROMO_MAX_WORDS and _PROMO.match(line):
+    if words <= PROMO_MAX_WORDS and furniture.promo.match(line):
         return True
-    if words <= 6 and _ADVERT.match(line):
+    if words <= 6 and furniture.advert.match(line):
         return True
     if words <= BOILERPLATE_MAX_WORDS and _COPYRIGHT.match(line):
         return True
-    return words <= COOKIE_NOTICE_MAX_WORDS and bool(_COOKIE_NOTICE.match(line))
+    return words <= COOKIE_NOTICE_MAX_WORDS and bool(furniture.cookie_notice.match(line))
 
 
 def _strip_boilerplate(lines: list[str]) -> tuple[list[str], int]:
@@ -373,7 +249,7 @@ def _strip_boilerplate(lines: list[str]) -> tuple[list[str], int]:
 def _strip_tail_section(lines: list[str]) -> tuple[list[str], int]:
     """Drop a trailing "Read also / Related" list of headline links."""
     for i, line in enumerate(lines):
-        if not line or _key(line) not in TAIL_MARKERS:
+        if not line or _key(line) not in page_furniture().tail_markers:
             continue
         rest = [later for later in lines[i + 1 :] if later]
         if all(_is_boilerplate(later) or (_is_headline_like(later) and not _REF_START.match(later)) for later in rest):
@@ -473,7 +349,7 @@ def _extract_references(lines: list[str]) -> tuple[list[str], list[Reference], i
         return lines, [], 0
     cut = block_start
     heading = [i for i in range(block_start) if lines[i]]
-    if heading and _key(lines[heading[-1]]) in _REF_HEADINGS:
+    if heading and _key(lines[heading[-1]]) in page_furniture().reference_headings:
         cut = heading[-1]
         block.append(lines[cut])
     return lines[:cut], references, len(block)
@@ -491,10 +367,10 @@ def _parse_reference(entry: str) -> Reference | None:
         title = quoted.group("title").strip().rstrip(",").rstrip()
         if title.endswith(".") and not title.endswith(".."):
             title = title[:-1].rstrip()
-        published = _reference_date(quoted.group("after"))
+        published = parse_date(quoted.group("after"))
     else:
-        published = _reference_date(rest)
-        without_date = _ISO_DATE.sub("", _TEXT_DATE.sub("", rest)).strip(" ,.;:")
+        published = parse_date(rest)
+        without_date = _without_full_dates(rest).strip(" ,.;:")
         outlet, _, title = without_date.partition(",")
         outlet, title = outlet.strip(" ,.;:"), title.strip(" ,.;:")
         if not title:
@@ -504,22 +380,12 @@ def _parse_reference(entry: str) -> Reference | None:
     return Reference(number=number, outlet=outlet, title=title, published=published, raw=entry.strip())
 
 
-def _reference_date(text: str) -> date | None:
-    iso = _ISO_DATE.search(text)
-    if iso:
-        try:
-            return date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
-        except ValueError:
-            return None
-    written = _TEXT_DATE.search(text)
-    if written:
-        value = written.group(1).replace(".", "").replace(",", ", ").replace(",  ", ", ")
-        for fmt in _TEXT_DATE_FORMATS:
-            try:
-                return datetime.strptime(value, fmt).date()
-            except ValueError:
-                continue
-    return None
+def _without_full_dates(text: str) -> str:
+    """``text`` with every written day-month-year date cut out (a reference's outlet and title remain)."""
+    for mention in reversed(find_dates(text)):
+        if mention.year is not None and mention.on() is not None:
+            text = text[: mention.start] + text[mention.end :]
+    return text
 
 
 # --- small helpers ----------------------------------------------------------------------

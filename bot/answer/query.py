@@ -10,16 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from bot.answer.extractive import is_status_question
 from bot.core.clock import parse_datetime
+from bot.core.text.dates import find_dates
 
-_MONTHS = (
-    "january|february|march|april|may|june|july|august|september|october|november|december|"
-    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
-)
-_DATE_PATTERNS = [
-    re.compile(rf"\b(?P<m>{_MONTHS})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})\b", re.I),
-    re.compile(rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<m>{_MONTHS})\.?,?\s+(?P<y>\d{{4}})\b", re.I),
-    re.compile(r"\b(?P<iso>\d{4}-\d{2}-\d{2})\b"),
-]
 _RELATIVE = [
     (re.compile(r"\btoday\b", re.I), 1),
     (re.compile(r"\byesterday\b", re.I), 2),
@@ -116,17 +108,8 @@ class OutletMatcher:
 
 
 def find_days(text: str) -> list[tuple[int, date]]:
-    """Explicit calendar dates in the text with their positions."""
-    found: list[tuple[int, date]] = []
-    for pattern in _DATE_PATTERNS:
-        for match in pattern.finditer(text):
-            groups = match.groupdict()
-            value = parse_datetime(
-                groups["iso"] if groups.get("iso") else f"{groups['d']} {groups['m'][:3]} {groups['y']}"
-            )
-            if value is not None:
-                found.append((match.start(), value.date()))
-    return sorted(found)
+    """Explicit calendar dates (day, month and year) in the text with their positions."""
+    return [(m.start, day) for m in find_dates(text) if m.year is not None and (day := m.on()) is not None]
 
 
 def _parse_day_words(text: str) -> date | None:

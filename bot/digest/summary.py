@@ -23,25 +23,20 @@ from bot.core.text.sanitize import clean_reply, quoted
 from bot.core.text.sentences import sentence_spans
 from bot.core.text.words import content_words
 from bot.digest.protocols import Extractor, Verifier
+from index.page_furniture import page_furniture
 
 log = logging.getLogger(__name__)
 
 MIN_SENTENCES = 2
 MAX_SENTENCES = 4
 PADDING_CANDIDATES = 8
-# Page furniture that scraped articles carry into their text; never a summary sentence.
-_BOILERPLATE = re.compile(
-    r"\b(?:subscribe|sign up|log in|newsletter|e-?mail address|cookies?|advertisement|click here|"
-    r"read more|all rights reserved|terms of (?:use|service)|privacy policy|save articles|saved list|text size)\b",
-    re.IGNORECASE,
-)
 _ENDS_SENTENCE = re.compile(r"[.!?…][\"”’')\]]*$")
 
 
 def is_sentence(text: str) -> bool:
     """A full sentence worth showing: ends like one, six words or more, no page furniture."""
     text = text.strip()
-    return len(text.split()) >= 6 and bool(_ENDS_SENTENCE.search(text)) and not _BOILERPLATE.search(text)
+    return len(text.split()) >= 6 and bool(_ENDS_SENTENCE.search(text)) and not page_furniture().in_sentence(text)
 
 
 @dataclass(slots=True)
@@ -155,7 +150,7 @@ class StorySummarizer:
         usable = [
             s
             for s in sentences
-            if s.citations and s.supported and not _BOILERPLATE.search(s.text) and not self.furniture(s.text)
+            if s.citations and s.supported and not page_furniture().in_sentence(s.text) and not self.furniture(s.text)
         ]
         if any(is_sentence(s.text) for s in usable):
             usable = [s for s in usable if is_sentence(s.text)]

@@ -29,6 +29,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from bot.core.text.dates import MONTH_NUMBERS as MONTHS
+from bot.core.text.dates import find_dates
 from bot.core.text.markers import strip_citations
 from bot.core.text.normalize import clean_text, tokens
 from bot.core.text.sentences import sentences_of
@@ -40,43 +42,7 @@ SUBJECT_OVERLAP = 0.5  # content-stem overlap for "same subject" (negation, date
 NUMBER_SUBJECT_OVERLAP = 0.4  # numbers differ, so the rest of the sentence shares a bit less
 APPROXIMATE_TOLERANCE = 0.15  # "about $3 billion" agrees with "$2.7 billion"
 
-MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ),
-        start=1,
-    )
-    for name in names
-}
 _WEEKDAYS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
-_MONTH_RE = (
-    r"(?P<month{n}>January|February|March|April|May|June|July|August|September|October|November|December"
-    r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
-)
-_DATE_PATTERNS = (
-    re.compile(r"\b(?P<year>\d{4})-(?P<mnum>\d{2})-(?P<day>\d{2})\b"),
-    re.compile(_MONTH_RE.format(n="") + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(?P<year>\d{4})\b)?"),
-    re.compile(
-        r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH_RE.format(n="") + r"(?:,?\s+(?P<year>\d{4})\b)?"
-    ),
-    re.compile(_MONTH_RE.format(n="") + r"\s+(?P<year>\d{4})\b"),
-    # A bare month only after a preposition, so the modal "may" is never a date.
-    re.compile(r"\b(?:in|by|since|until|before|after|early|late|mid-)\s+" + _MONTH_RE.format(n="") + r"\b"),
-)
-
 _NEGATION_CUES = (
     "not",
     "n't",
@@ -350,26 +316,14 @@ class _Facts:
 
 def _dates_in(text: str, default_year: int | None) -> tuple[list[PartialDate], str]:
     """Dates written in ``text`` and the text with them blanked out."""
-    found: list[tuple[int, PartialDate]] = []
-    taken: list[tuple[int, int]] = []
-    for pattern in _DATE_PATTERNS:
-        for m in pattern.finditer(text):
-            if any(m.start() < end and start < m.end() for start, end in taken):
-                continue
-            groups = m.groupdict()
-            month = int(groups["mnum"]) if groups.get("mnum") else MONTHS.get((groups.get("month") or "").lower())
-            if not month or not 1 <= month <= 12:
-                continue
-            year = int(groups["year"]) if groups.get("year") else default_year
-            day = int(groups["day"]) if groups.get("day") else None
-            if day is not None and not 1 <= day <= 31:
-                continue
-            taken.append((m.start(), m.end()))
-            found.append((m.start(), PartialDate(year, month, day, m.group().strip())))
+    mentions = find_dates(text)
     blanked = text
-    for start, end in sorted(taken, reverse=True):
-        blanked = blanked[:start] + " " + blanked[end:]
-    return [d for _, d in sorted(found, key=lambda x: x[0])], blanked
+    for mention in reversed(mentions):
+        blanked = blanked[: mention.start] + " " + blanked[mention.end :]
+    dates = [
+        PartialDate(m.year if m.year is not None else default_year, m.month, m.day, m.text.strip()) for m in mentions
+    ]
+    return dates, blanked
 
 
 def _quantities_in(text: str, analyzer: Analyzer) -> list[Quantity]:
