@@ -53,6 +53,7 @@ import numpy as np
 from bot.core.models import REFUSAL, CitedSentence, Passage, Source
 from bot.core.text.dates import date_mentions
 from bot.core.text.markers import CANONICAL_MARKER, canonical_markers, strip_source_markers
+from bot.core.text.negation import negators
 from bot.core.text.sentences import sentence_spans
 from bot.core.text.words import QUOTES, content_words, lexical_recall
 from bot.verify.facts import FactSupport
@@ -106,7 +107,6 @@ _LEAD = re.compile(
 
 # ---------------------------------------------------------------- text normalisation
 # Negators among content words: a sentence and its best source sentence must agree on polarity.
-_NEGATORS = frozenset({"no", "not", "never", "none", "nothing", "neither", "nor", "without"})
 
 
 def scoring_text(text: str) -> str:
@@ -416,7 +416,8 @@ class CitationVerifier:
         """
         words = content_words(text)
         numbers = {t for t in words if t[0].isdigit()}
-        negated = bool(_NEGATORS.intersection(words))
+        negating = negators()
+        negated = bool(negating.intersection(words))
         mentions = date_mentions(text, (s.published.year for s in sources if s.published is not None))
         plan = _Plan({}, {}, {}, set())
         sources_by_number = {s.number: s for s in sources}
@@ -434,7 +435,7 @@ class CitationVerifier:
             ranked[src.number] = sentence_scores
             plan.lexical[src.number] = best
             penalty = self.number_penalty if numbers - src.words - dated else 1.0
-            if sentence_scores and bool(_NEGATORS & sentence_scores[0][1].words) != negated:
+            if sentence_scores and bool(negating & sentence_scores[0][1].words) != negated:
                 penalty *= self.polarity_penalty
             elif sentence_scores and sentence_scores[0][0] >= 1.0:
                 plan.exact.add(src.number)

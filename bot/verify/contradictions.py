@@ -32,6 +32,7 @@ from datetime import date
 from bot.core.text.dates import MONTH_NUMBERS as MONTHS
 from bot.core.text.dates import find_dates
 from bot.core.text.markers import strip_citations
+from bot.core.text.negation import negation_words
 from bot.core.text.normalize import clean_text, tokens
 from bot.core.text.sentences import sentences_of
 from bot.core.text.words import Analyzer, english_stopwords
@@ -43,30 +44,6 @@ NUMBER_SUBJECT_OVERLAP = 0.4  # numbers differ, so the rest of the sentence shar
 APPROXIMATE_TOLERANCE = 0.15  # "about $3 billion" agrees with "$2.7 billion"
 
 _WEEKDAYS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
-_NEGATION_CUES = (
-    "not",
-    "n't",
-    "no",
-    "never",
-    "none",
-    "neither",
-    "nor",
-    "denied",
-    "denies",
-    "deny",
-    "denying",
-    "uncertain",
-    "unconfirmed",
-    "yet to",
-    "not yet",
-    "cancelled",
-    "canceled",
-    "called off",
-)
-_NEGATION_RE = re.compile(
-    r"(?:n't\b|\b(?:" + "|".join(re.escape(c) for c in _NEGATION_CUES if c != "n't") + r")\b)",
-    re.IGNORECASE,
-)
 _FUTURE_RE = re.compile(
     r"\b(?:will|shall|'ll|scheduled|planned|plans?|expected|expects|due|upcoming|next|later|slated"
     r"|forthcoming|proposed|would|could|may|might|set\s+(?:to|for))\b",
@@ -475,7 +452,7 @@ def _facts(statement: Statement, analyzer: Analyzer, known_capitalised: set[str]
         else (max(statement.cited_dates).year if statement.cited_dates else None)
     )
     dates, without_dates = _dates_in(clean, default_year)
-    negation = _NEGATION_RE.search(without_dates)
+    negation = negation_words().negation_cue.search(without_dates)
     return _Facts(
         statement=statement,
         clean=clean,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import Stemmer
 
-from bot.core.text.negation import NEGATORS
+from bot.core.text.negation import negators
 from bot.core.text.normalize import is_number, tokens
 
 # ---------------------------------------------------------------- content words (support scores)
@@ -209,7 +209,7 @@ def english_stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN_PLUS
 
     meaningful = {"won", "up", "down", "off", "out", "against", "more", "few", "before", "after"}
-    return frozenset(STOPWORDS_EN_PLUS) - NEGATORS - meaningful
+    return frozenset(STOPWORDS_EN_PLUS) - negators() - meaningful
 
 
 @dataclass
@@ -240,8 +240,8 @@ class Analyzer:
 
     def content_words(self, text: str) -> set[str]:
         """Stems of the non-stopword tokens; numbers are kept as they are."""
-        stop = english_stopwords()
-        words = [t for t in tokens(text) if t not in stop and not t.endswith("n't") and t not in NEGATORS]
+        stop, negating = english_stopwords(), negators()
+        words = [t for t in tokens(text) if t not in stop and not t.endswith("n't") and t not in negating]
         numbers = {t for t in words if is_number(t)}
         stems = self.stemmer.stemWords([t for t in words if not is_number(t) and len(t) > 1])
         return numbers | set(stems)
