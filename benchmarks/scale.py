@@ -49,12 +49,23 @@ class HashEmbeddings:
     model_name = "hash-384"
     dimensions = 384
 
+    def __init__(self) -> None:
+        self._features: dict[str, tuple[int, float]] = {}  # word -> (dimension, sign): hashed once
+
+    def _feature(self, word: str) -> tuple[int, float]:
+        found = self._features.get(word)
+        if found is None:
+            h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest(), "little")
+            found = self._features[word] = (h % self.dimensions, 1.0 if h & 0x80000000 else -1.0)
+        return found
+
     def embed_array(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         for row, text in enumerate(texts):
-            for word in _WORD.findall(text.lower()):
-                h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest(), "little")
-                out[row, h % self.dimensions] += 1.0 if h & 0x80000000 else -1.0
+            features = [self._feature(word) for word in _WORD.findall(text.lower())]
+            if features:
+                columns, signs = zip(*features, strict=True)
+                np.add.at(out[row], np.asarray(columns), np.asarray(signs, dtype=np.float32))
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.clip(norms, 1e-12, None)
 

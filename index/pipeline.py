@@ -70,7 +70,10 @@ def shingles(text: str, size: int = 5) -> set[int]:
 
 
 def jaccard(a: set[int], b: set[int]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
+    if not a or not b:
+        return 0.0
+    common = len(a & b)  # |a ∪ b| from the sizes: no union set built
+    return common / (len(a) + len(b) - common)
 
 
 def embedding_text(article: Article, chunk: Chunk) -> str:
@@ -213,13 +216,15 @@ class Indexer:
         keep: list[int] = []
         duplicates: list[tuple[int, str]] = []
         seen: list[tuple[Article, np.ndarray, set[int]]] = []
+        stored = self._stored_candidates(todo, article_vectors)
         for i, article in enumerate(todo):
-            canonical = self._find_duplicate(article, article_vectors[i], seen)
+            mine = shingles(article.body)
+            canonical = self._find_duplicate(article, article_vectors[i], mine, seen, stored[i])
             if canonical is not None:
                 duplicates.append((i, canonical))
                 continue
             keep.append(i)
-            seen.append((article, article_vectors[i], shingles(article.body)))
+            seen.append((article, article_vectors[i], mine))
 
         kept = [todo[i] for i in keep]
         counts = [len(chunk_lists[i]) for i in keep]
@@ -270,11 +275,29 @@ class Indexer:
             pos += len(chunks)
         return out
 
+    def _stored_candidates(self, articles: Sequence[Article], vectors: np.ndarray) -> list[list[tuple[str, str]]]:
+        """Per article: (id, body) of stored complete articles close enough to compare word by word.
+
+        One vector query and one body read for the whole batch (per article, they were two
+        round trips through a filtered query whose cost grew with the store).
+        """
+        similar = self.store.similar_articles(vectors)
+        close = [
+            [other for other, cosine in found if other != a.id and cosine >= _DUPLICATE_CANDIDATE_COSINE]
+            for a, found in zip(articles, similar, strict=True)
+        ]
+        bodies = self.store.article_bodies([other for ids in close for other in ids])
+        return [[(other, bodies[other]) for other in ids if other in bodies] for ids in close]
+
     def _find_duplicate(
-        self, article: Article, vector: np.ndarray, seen: list[tuple[Article, np.ndarray, set[int]]]
+        self,
+        article: Article,
+        vector: np.ndarray,
+        mine: set[int],
+        seen: list[tuple[Article, np.ndarray, set[int]]],
+        stored: list[tuple[str, str]],
     ) -> str | None:
-        """Id of an already indexed article that is the same wire story, if any."""
-        mine = shingles(article.body)
+        """Id of an already indexed article (this batch's, then the store's) that is the same wire story, if any."""
         for other, other_vector, other_shingles in seen:
             if (
                 float(vector @ other_vector) >= _DUPLICATE_CANDIDATE_COSINE
@@ -282,9 +305,7 @@ class Indexer:
                 and not self._conflict(article.body, other.body)
             ):
                 return other.id
-        for other_id, similarity, body in self.store.find_similar_articles(vector):
-            if other_id == article.id or similarity < _DUPLICATE_CANDIDATE_COSINE:
-                continue
+        for other_id, body in stored:
             if jaccard(mine, shingles(body)) >= self.near_duplicate_threshold and not self._conflict(
                 article.body, body
             ):
