@@ -137,6 +137,7 @@ def clean_article(raw: RawArticle) -> Article:
         removed_lines=removed,
         aliases=tuple(dict.fromkeys(a for a in aliases if a != url)),
         fetch_error=raw.fetch_error,
+        guid=scrub_surrogates(raw.guid) if raw.guid else None,
     )
 
 

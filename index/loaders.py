@@ -84,6 +84,9 @@ _READ_MORE_TAIL = re.compile(
     re.IGNORECASE,
 )
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# A GUID longer than this is not an identifier anyone chose; it is not stored.
+MAX_GUID_CHARS = 512
+_GLOBAL_GUID = re.compile(r"^(tag|urn|https?):\S", re.IGNORECASE)
 
 
 def load_sources(sources: Iterable[str], fetcher: Fetcher | None, max_bytes: int) -> Iterator[RawArticle | SourceError]:
@@ -497,23 +500,37 @@ def _feed_entries_parsed(
         yield from _guarded(_feed_entry(entry, entry_source, feed_title, fetcher, base_url), entry_source)
 
 
+def feed_guid(guid: str | None, feed_source: str) -> str | None:
+    """The entry's GUID as stored: a ``tag:``/``urn:`` URI or a URL as given, since those are unique
+    everywhere; anything else (a bare ``12345``, ``post-7``) is unique only within its feed, so it
+    is qualified with the feed's source."""
+    if not guid or len(guid) > MAX_GUID_CHARS:
+        return None
+    if _GLOBAL_GUID.match(guid):
+        return guid
+    return f"{feed_source}#guid={guid}"
+
+
 def _feed_entry(
     entry: Any, entry_source: str, feed_title: str | None, fetcher: Fetcher | None, base_url: str | None
 ) -> Iterator[RawArticle | SourceError]:
+    feed_source = entry_source.rsplit("#", 1)[0]
     title = _text_value(entry.get("title"))
     author = _text_value(entry.get("author"))
     published = entry.get("published_parsed") or entry.get("updated_parsed") or entry.get("published")
     link = _text_value(entry.get("link"))
     if link and base_url:
         link = urljoin(base_url, link)
-    guid = _text_value(entry.get("id"))
+    guid = _text_value(entry.get("id"))  # RSS <guid>, Atom <id>
     aliases = tuple(a for a in (guid,) if a and a != link and _looks_like_url(a))
+    stored_guid = feed_guid(guid, feed_source)
     fetch_error: SourceError | None = None
     if link and fetcher is not None:
         try:
             document = fetcher.get(link)
             article = _fetched_article(document, link, title=title, published=published, author=author)
             article.aliases = tuple(dict.fromkeys((*article.aliases, link, *aliases)))
+            article.guid = stored_guid
             yield article
             return
         except SourceError as exc:
@@ -531,6 +548,7 @@ def _feed_entry(
             published_at=parse_datetime(published),
             author=author,
             aliases=aliases,
+            guid=stored_guid,
             # Marks a stand-in: it never replaces a longer stored text (index.merge_policy).
             fetch_error=fetch_error.reason if fetch_error else ("fetching is disabled" if link else None),
         )

@@ -5,7 +5,10 @@ the loader stands in the entry's summary, marked with ``fetch_error``. That teas
 replace a full article already stored under the same address, and a stored teaser must give way
 to the page once it fetches, even when the page's address differs from the feed's link (a
 redirect, a canonical URL, a GUID permalink). Addresses are matched through the article ids
-they would give (:func:`index.models.article_id`), so no extra lookup table is stored.
+they would give (:func:`index.models.article_id`), so no extra lookup table is stored. A feed
+entry's GUID (RSS ``<guid>``, Atom ``<id>``; often no address at all: ``tag:…``, ``urn:uuid:…``)
+is stored on the article record and matched too, so an entry whose link changed (tracking
+parameters, a moved page) still updates its article.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ class _Records(Protocol):
     def get_records(self, ids: Sequence[str] | None = None) -> Mapping[str, object]: ...
 
     def article_body(self, article_id: str) -> str | None: ...
+
+    def ids_by_guid(self, guids: Sequence[str]) -> Mapping[str, Sequence[str]]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,13 +68,16 @@ def alias_ids(article: Article) -> list[str]:
 
 
 def resolve(articles: Sequence[Article], store: _Records) -> Resolution:
-    """Match each article to what is stored under any of its addresses; keep the stored text when it is longer."""
+    """Match each article to what is stored under its addresses or its GUID; keep the stored text when longer."""
     lookup = [article.id for article in articles] + [i for article in articles for i in alias_ids(article)]
     stored = set(store.get_records(list(dict.fromkeys(lookup))))
+    by_guid = store.ids_by_guid([article.guid for article in articles if article.guid])
     out = Resolution()
     taken = {article.id for article in articles}  # an id may be moved onto a stored article only once
     for article in articles:
-        candidates = [i for i in [article.id, *alias_ids(article)] if i in stored]
+        same_guid = [i for i in by_guid.get(article.guid or "", ()) if i != article.id]
+        candidates = [i for i in [article.id, *same_guid, *alias_ids(article)] if i in stored or i in same_guid]
+        candidates = list(dict.fromkeys(candidates))
         if is_summary_only(article):
             longer = _longer_stored(article, candidates, store)
             if longer is not None:
@@ -79,11 +87,13 @@ def resolve(articles: Sequence[Article], store: _Records) -> Resolution:
                 continue
             out.notes[article.id] = f"feed summary only; page fetch failed: {article.fetch_error}"
         if article.id not in stored and candidates and candidates[0] not in taken:
-            taken.add(candidates[0])
-            # Stored under another of its addresses: update that article instead of adding a copy.
+            target = candidates[0]
+            taken.add(target)
+            # Stored under another of its addresses or its GUID: update that article instead of adding a copy.
+            how = "the same feed GUID" if target in same_guid else "another address"
             previous = article.id
-            article = dataclasses.replace(article, id=candidates[0])
-            out.notes[article.id] = out.notes.pop(previous, "") or "matched the article stored under another address"
+            article = dataclasses.replace(article, id=target)
+            out.notes[article.id] = out.notes.pop(previous, "") or f"matched the article stored under {how}"
         out.articles.append(article)
     return out
 

@@ -54,6 +54,9 @@ class RawArticle:
     aliases: tuple[str, ...] = ()
     # Set when this is a feed summary standing in for a page that could not be fetched.
     fetch_error: str | None = None
+    # The feed entry's RSS <guid> / Atom <id> (see index.loaders.feed_guid), stored with the article
+    # so a later poll of the same entry finds it even when its link changed.
+    guid: str | None = None
 
 
 @dataclass(slots=True)
@@ -73,6 +76,7 @@ class Article:
     removed_lines: int = 0
     aliases: tuple[str, ...] = ()
     fetch_error: str | None = None
+    guid: str | None = None
 
     @property
     def content_hash(self) -> str:

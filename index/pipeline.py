@@ -178,7 +178,11 @@ class Indexer:
     # ------------------------------------------------------------------ batches
     def _index_batch(self, articles: list[Article], report: IngestReport, emit: Callable[[ItemResult], None]) -> bool:
         resolution = resolve(articles, self.store)  # never less text for a failed fetch (index.merge_policy)
+        held_records = self.store.get_records([held.stored_id for held in resolution.kept])
         for held in resolution.kept:
+            record = held_records.get(held.stored_id)
+            if held.article.guid and record is not None and record.guid is None:
+                self.store.set_guid(held.stored_id, held.article.guid)  # the next poll finds it by GUID
             emit(ItemResult(held.article.source, "kept", held.article.title, held.article.outlet, 0, held.detail))
         articles = resolution.articles
         existing = self.store.get_records([a.id for a in articles])
@@ -201,6 +205,8 @@ class Indexer:
                     and self.store.link_copy(article.id, article.outlet, article.url, record.duplicate_of)
                 ):
                     log.info("repaired the copy list of %s (copy %s)", record.duplicate_of, article.id)
+                if article.guid and record.guid != article.guid:
+                    self.store.set_guid(article.id, article.guid)  # stored before GUIDs were, or the feed's changed
                 status = "duplicate" if record.status == STATUS_DUPLICATE else "unchanged"
                 emit(ItemResult(article.source, status, article.title, article.outlet, record.chunk_count))
             else:

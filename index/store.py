@@ -104,6 +104,7 @@ class ArticleRecord:
     source: str
     copies: tuple[ArticleCopy, ...] = ()  # near-duplicate copies: outlet, URL and id of each
     seq: int = 0  # the generation of the batch that last wrote this record (0: before generations)
+    guid: str | None = None  # the feed entry's GUID (None: not from a feed, or stored before GUIDs were)
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +260,28 @@ class ChunkStore:
         docs = result["documents"] or []
         return docs[0] if docs else None
 
+    def ids_by_guid(self, guids: Sequence[str]) -> dict[str, list[str]]:
+        """Ids of the records stored with each feed GUID, complete ones first (records written
+        before GUIDs were stored have none and match nothing)."""
+        wanted = list(dict.fromkeys(g for g in guids if g))
+        if not wanted:
+            return {}
+        where = cast(Where, {"guid": {"$in": wanted}})
+        result = self._articles.get(where=where, include=["metadatas"])
+        found: dict[str, list[tuple[bool, str]]] = {}
+        for rid, meta in zip(result["ids"], result["metadatas"] or [], strict=True):
+            meta = meta or {}
+            found.setdefault(str(meta.get("guid")), []).append((meta.get("status") != STATUS_COMPLETE, rid))
+        return {guid: [rid for _, rid in sorted(pairs)] for guid, pairs in found.items()}
+
+    def set_guid(self, article_id: str, guid: str) -> None:
+        """Record a feed GUID on a stored article whose text did not change (a store from before GUIDs)."""
+        stored = self._articles.get(ids=[article_id], include=["metadatas"])
+        if stored["ids"]:
+            meta = dict((stored["metadatas"] or [{}])[0] or {})
+            meta["guid"] = guid
+            self._articles.update(ids=[article_id], metadatas=[meta])
+
     def similar_articles(self, vectors: np.ndarray, n: int = 3) -> list[list[tuple[str, float]]]:
         """(id, cosine similarity) of the ``n`` nearest complete articles to each of ``vectors``.
 
@@ -323,6 +346,7 @@ class ChunkStore:
                     "duplicate_of": "",
                     "also_in": also_in.get(a.id, "[]"),
                     "seq": seq,
+                    "guid": a.guid or "",
                 }
                 for a, n in zip(articles, chunk_counts, strict=True)
             ],
@@ -340,6 +364,7 @@ class ChunkStore:
             "duplicate_of": canonical_id,
             "also_in": "[]",
             "seq": seq,
+            "guid": article.guid or "",
         }
         self._articles.upsert(ids=[article.id], embeddings=[vector.tolist()], documents=[""], metadatas=[meta])
         self.delete_chunks([article.id])
@@ -614,4 +639,5 @@ def _record_from_meta(rid: str, meta: dict[str, Any]) -> ArticleRecord:
         source=str(meta.get("source", "")),
         copies=_copies(meta.get("also_in")),
         seq=_int(meta.get("seq")),
+        guid=str(meta.get("guid") or "") or None,
     )

@@ -530,8 +530,9 @@ def outlets_embeds(stats: IndexStats) -> list[discord.Embed]:
 
 
 def ingest_embed(report: IngestReport, label: str) -> discord.Embed:
-    counts = {s: report.count(s) for s in ("added", "updated", "unchanged", "duplicate", "error")}
-    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "nothing found"
+    counts = {s: report.count(s) for s in ("added", "updated", "unchanged", "kept", "duplicate", "error")}
+    labels = {"kept": "kept their stored text (page fetch failed)"}
+    summary = ", ".join(f"{n} {labels.get(s, s)}" for s, n in counts.items() if n) or "nothing found"
     embed = discord.Embed(
         title=truncate(f"Ingested {label}", TITLE_LIMIT),
         description=f"{summary}; {report.chunks_written} chunks in {report.seconds:.1f}s",

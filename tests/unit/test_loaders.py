@@ -16,7 +16,7 @@ import pytest
 from bot.core.errors import BlockedURLError, SourceError
 from index.clean import clean_article
 from index.fetch import Fetcher
-from index.loaders import load_sources
+from index.loaders import feed_guid, load_sources
 from index.models import RawArticle
 from tests.conftest import MULTIHOP_CORPUS
 
@@ -463,6 +463,32 @@ def test_atom_feed_by_url_resolves_relative_links() -> None:
     assert isinstance(bridge, RawArticle) and bridge.url == "https://news.example.com/bridge"
     assert bridge.published_at == datetime(2024, 3, 5, 8, 30, tzinfo=UTC)
     assert isinstance(ferry, RawArticle) and ferry.body == LONG_SUMMARY
+
+
+def test_feed_entries_carry_their_guid() -> None:
+    with fetcher_for(feed_site([])) as fetcher:
+        atom = articles(run(["https://news.example.com/atom"], fetcher))
+        rss = articles(run(["https://news.example.com/rss"], fetcher))
+    assert [a.guid for a in atom] == ["urn:uuid:1", "urn:uuid:2"]  # Atom <id>, on the page and the summary
+    assert clean_article(atom[1]).guid == "urn:uuid:2"
+    assert [a.guid for a in rss] == [None, None]  # no <guid>: nothing to match by but the link
+
+
+def test_rss_guid_without_a_scheme_is_qualified_by_its_feed(tmp_path: Path) -> None:
+    items = [
+        f"<item><title>Story {n}</title><link>https://news.example.com/{n}</link>{guid}"
+        f"<description>{LONG_SUMMARY}</description></item>"
+        for n, guid in enumerate(
+            ['<guid isPermaLink="false">tag:news.example.com,2024:17</guid>', "<guid>17</guid>", "<guid></guid>"]
+        )
+    ]
+    path = tmp_path / "news.rss"
+    path.write_text(f'<rss version="2.0"><channel><title>N</title>{"".join(items)}</channel></rss>', "utf-8")
+    tagged, bare, empty = articles(run([str(path)]))
+    assert tagged.guid == "tag:news.example.com,2024:17"
+    assert bare.guid == f"{path}#guid=17"  # "17" is unique only within this feed
+    assert empty.guid is None
+    assert feed_guid("x" * 600, "feed") is None
 
 
 def test_feed_served_as_text_html_is_still_recognised() -> None:
