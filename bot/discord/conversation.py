@@ -8,11 +8,11 @@ message itself still supplies the previous answer text.
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
-_MARKERS = re.compile(r"\s*\[\d+\]")
+from bot.core.text.markers import strip_citations
+
 HEADER = "Earlier in this conversation:"
 FOLLOW_UP = "Follow-up question:"
 
@@ -80,7 +80,7 @@ def compose_question(turns: list[Turn], question: str, limit: int, answer_chars:
     budget = limit - len(HEADER) - len(tail) - 1
     blocks: list[str] = []
     for turn in reversed(turns):
-        answer = _MARKERS.sub("", turn.answer).strip()
+        answer = strip_citations(turn.answer)
         if len(answer) > answer_chars:
             answer = answer[: answer_chars - 1].rstrip() + "…"
         block = f"Q: {turn.question}\nA: {answer}" if turn.question else f"A: {answer}"

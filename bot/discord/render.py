@@ -18,6 +18,7 @@ from bot.answer.models import Answer, Source
 from bot.claims.models import ClaimStatus, SuggestionStatus, Verdict
 from bot.claims.service import ClaimView, SuggestionView
 from bot.core.text.links import link_label, parse_link
+from bot.core.text.markers import CANONICAL_RUN
 from bot.core.text.sanitize import clean_untrusted
 from bot.digest.models import Digest, render_sentence
 from index.pipeline import IngestReport
@@ -58,13 +59,13 @@ VERDICT_COLOURS: dict[Verdict, discord.Colour] = {
 # Spans a split must never cut: masked links, runs of [n] markers, bare or <wrapped> URLs.
 _PROTECTED = re.compile(
     r"\[[^\[\]\n]*\]\(<?[^()\s<>]*>?\)"
-    r"|\[\d+\](?:\[\d+\])*"
+    rf"|{CANONICAL_RUN}"
     r"|<https?://[^\s>]+>"
     r"|https?://[^\s<>()\[\]]+"
 )
 # A piece must not start with a citation marker: "[1]" belongs to the words before it. (A marker
 # at the start of a line is a list item such as a source line, so a line break before it is fine.)
-_MARKER_AHEAD = re.compile(r"[ \t]*\[\d+\]")
+_MARKER_AHEAD = re.compile(rf"[ \t]*{CANONICAL_RUN}")
 # (separator, characters of it kept at the end of the first piece), gentlest first.
 _BREAKS: tuple[tuple[str, int], ...] = (
     ("\n\n", 0),

@@ -48,6 +48,7 @@ from typing import Any, Protocol
 
 from bot.answer.models import Answer
 from bot.core.errors import InvalidInputError
+from bot.core.text.markers import cited_numbers
 from index.models import RawArticle
 from index.pipeline import IngestReport
 
@@ -79,7 +80,6 @@ OUTLETS = (
     "Oakhurst Bulletin",
     "Pinecrest Mercury",
 )
-_MARKER = re.compile(r"\[(\d+)\]")
 
 
 # --------------------------------------------------------------------------- records
@@ -321,7 +321,7 @@ def _names_both(answer: Answer, kinds_by_outlet: dict[str, str]) -> bool:
     """Whether one disagreement line cites ([n]) a true and an altered document."""
     kind_of_number = {s.number: kinds_by_outlet.get(s.outlet, "") for s in answer.sources}
     for line in answer.disagreements:
-        kinds = {kind_of_number.get(int(n), "") for n in _MARKER.findall(line)}
+        kinds = {kind_of_number.get(n, "") for n in cited_numbers(line)}
         if {"true", "altered"} <= kinds:
             return True
     return False

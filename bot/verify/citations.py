@@ -52,7 +52,7 @@ import numpy as np
 
 from bot.core.models import REFUSAL, CitedSentence, Passage, Source
 from bot.core.text.dates import date_mentions
-from bot.core.text.markers import CANONICAL_MARKER, canonical_markers, strip_source_markers
+from bot.core.text.markers import CANONICAL_MARKER, LEADING_RUN, canonical_markers, strip_source_markers
 from bot.core.text.negation import negators
 from bot.core.text.sentences import sentence_spans
 from bot.core.text.words import QUOTES, content_words, lexical_recall
@@ -186,7 +186,7 @@ def split_cited_sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
     out: list[tuple[str, list[int]]] = []
     for span in sentence_spans(text):
         raw = text[span.start : span.end]
-        lead = re.match(r"^(?:\s*\[\d{1,3}\])+", raw)
+        lead = LEADING_RUN.match(raw)
         if lead and out:
             out[-1][1].extend(int(n) for n in CANONICAL_MARKER.findall(lead.group()))
             raw = raw[lead.end() :]

@@ -31,7 +31,7 @@ from datetime import date
 
 from bot.core.text.dates import MONTH_NUMBERS as MONTHS
 from bot.core.text.dates import find_dates
-from bot.core.text.markers import strip_citations
+from bot.core.text.markers import cited_numbers, strip_citations
 from bot.core.text.negation import negation_words
 from bot.core.text.normalize import clean_text, tokens
 from bot.core.text.sentences import sentences_of
@@ -642,4 +642,4 @@ def statements_from_text(
 
 
 def _cited_numbers(sentence: str) -> Iterable[int]:
-    return (int(n) for n in re.findall(r"\[(\d+)\]", sentence))
+    return cited_numbers(sentence)

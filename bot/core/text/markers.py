@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 # "[1][3]" after a claim: the canonical markers, as answers and digests show them.
-CITATION_RUN = re.compile(r"\s*(?:\[\d+\])+")
+CANONICAL_RUN = r"(?:\[\d+\])+"  # a pattern piece for modules that build a larger pattern
+CITATION_RUN = re.compile(rf"\s*{CANONICAL_RUN}")
+LEADING_RUN = re.compile(r"^(?:\s*\[\d+\])+")  # markers a sentence split left at the start
 
 
 def strip_citations(text: str) -> str:
@@ -21,6 +23,12 @@ MARKER = re.compile(
     re.IGNORECASE,
 )
 CANONICAL_MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+def cited_numbers(text: str) -> list[int]:
+    """The source numbers of the canonical ``[n]`` markers in ``text``, in order."""
+    return [int(n) for n in CANONICAL_MARKER.findall(text)]
+
 
 _MAX_RANGE = 20
 

@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from bot.core.text.markers import CANONICAL_RUN
+
 # Words whose trailing period does not end a sentence ("U.S. President", "Mr. Lavrov").
 _ABBREVIATIONS = frozenset(
     [
@@ -59,7 +61,7 @@ _ABBREVIATIONS = frozenset(
         "e.g",
     ]
 )
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?:\[\d+\])*")
+_SENTENCE_END = re.compile(rf"[.!?…]+[\"'”’)\]]*(?:{CANONICAL_RUN})?")
 _PARAGRAPH = re.compile(r"\n\s*\n")
 
 
