@@ -50,3 +50,16 @@ def test_without_asserts_and_denial_negates() -> None:
 )
 def test_stance_on_sentences_outside_the_samples(sentence: str, expected: str) -> None:
     assert stance(sentence) == expected
+
+
+def test_opposite_pairs_are_a_checked_data_file(tmp_path: Path) -> None:
+    from bot.core.text.words import OPPOSITES_FILE, Analyzer, OppositeWords
+
+    assert ("rise", "fall") in OppositeWords.load().pairs
+    assert Analyzer.english().opposite_in({"rose"}, {"fell"}) is not None
+    data = json.loads(OPPOSITES_FILE.read_text(encoding="utf-8"))
+    for bad in ([["rise", "rise"]], [["rise", "fall"], ["fall", "rise"]], [["Rise", "fall"]]):
+        path = tmp_path / "opposites.json"
+        path.write_text(json.dumps(data | {"pairs": bad}), encoding="utf-8")
+        with pytest.raises(ValidationError):
+            OppositeWords.load(path)

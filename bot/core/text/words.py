@@ -10,12 +10,15 @@ ships the English stopword list, PyStemmer does the Snowball stemming.
 from __future__ import annotations
 
 import functools
+import json
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import Stemmer
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from bot.core.text.negation import negators
 from bot.core.text.normalize import is_number, tokens
@@ -133,70 +136,33 @@ def lexical_recall(words: Iterable[str], unit: frozenset[str] | set[str]) -> flo
 
 
 # ---------------------------------------------------------------- stems (matching, contradiction rules)
-# Opposite predicates that sentence embeddings place close together ("rates rose" vs
-# "rates fell"). No offline antonym source exists here (WordNet needs a data download),
-# so this is a short, news-oriented list; words are stemmed before use.
-OPPOSITE_WORDS: tuple[tuple[str, str], ...] = (
-    ("rise", "fall"),
-    ("rise", "drop"),
-    ("rise", "decline"),
-    ("rose", "fell"),
-    ("increase", "decrease"),
-    ("increase", "reduce"),
-    ("increase", "cut"),
-    ("raise", "cut"),
-    ("raise", "lower"),
-    ("raise", "reduce"),
-    ("raise", "unchanged"),
-    ("grow", "shrink"),
-    ("grew", "shrank"),
-    ("grow", "shrank"),
-    ("grew", "shrink"),
-    ("expand", "shrink"),
-    ("expand", "scale"),
-    ("expand", "reduce"),
-    ("higher", "lower"),
-    ("gain", "lose"),
-    ("win", "lose"),
-    ("won", "lost"),
-    ("buy", "sell"),
-    ("bought", "sold"),
-    ("ban", "allow"),
-    ("ban", "permit"),
-    ("ban", "lift"),
-    ("impose", "lift"),
-    ("impose", "remove"),
-    ("add", "remove"),
-    ("add", "drop"),
-    ("open", "close"),
-    ("close", "reopen"),
-    ("sign", "veto"),
-    ("cancel", "resume"),
-    ("shut", "reopen"),
-    ("shut", "restart"),
-    ("start", "stop"),
-    ("hire", "fire"),
-    ("hire", "laid"),
-    ("hire", "lay"),
-    ("approve", "reject"),
-    ("accept", "reject"),
-    ("demand", "reject"),
-    ("support", "oppose"),
-    ("confirm", "deny"),
-    ("offer", "refuse"),
-    ("agree", "refuse"),
-    ("agree", "fail"),
-    ("optimistic", "pessimistic"),
-    ("primary", "secondary"),
-    ("guilty", "innocent"),
-    ("convict", "acquit"),
-    ("strengthen", "weaken"),
-    ("upgrade", "downgrade"),
-    ("legal", "illegal"),
-    ("true", "false"),
-    ("success", "failure"),
-    ("arrest", "release"),
-)
+OPPOSITES_FILE = Path(__file__).with_name("opposites.json")
+
+
+class OppositeWords(BaseModel):
+    """Pairs of opposite news predicates (a data file with a schema: lower-case single words, no repeats)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    about: str
+    pairs: tuple[tuple[str, str], ...]
+
+    @field_validator("pairs")
+    @classmethod
+    def _well_formed(cls, pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+        seen: set[frozenset[str]] = set()
+        for a, b in pairs:
+            if a == b or any(not w.isalpha() or w != w.lower() for w in (a, b)):
+                raise ValueError(f"pair {(a, b)!r}: two different lower-case words")
+            if frozenset((a, b)) in seen:
+                raise ValueError(f"pair {(a, b)!r} is listed twice")
+            seen.add(frozenset((a, b)))
+        return pairs
+
+    @classmethod
+    def load(cls, path: Path = OPPOSITES_FILE) -> OppositeWords:
+        return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
 
 
 @functools.cache
@@ -212,6 +178,12 @@ def english_stopwords() -> frozenset[str]:
     return frozenset(STOPWORDS_EN_PLUS) - negators() - meaningful
 
 
+@functools.cache
+def opposite_words() -> OppositeWords:
+    """The shipped pairs, read once on first use."""
+    return OppositeWords.load()
+
+
 @dataclass
 class Analyzer:
     """Stems content words; one per matcher or detector run because Snowball stemmers are not thread-safe."""
@@ -224,9 +196,9 @@ class Analyzer:
 
     @functools.cached_property
     def opposites(self) -> frozenset[tuple[str, str]]:
-        """Stemmed :data:`OPPOSITE_WORDS`, both directions."""
+        """Stemmed opposite pairs (``opposites.json``), both directions."""
         pairs = set()
-        for a, b in OPPOSITE_WORDS:
+        for a, b in opposite_words().pairs:
             sa, sb = self.stemmer.stemWords([a, b])
             pairs |= {(sa, sb), (sb, sa)}
         return frozenset(pairs)
