@@ -12,10 +12,15 @@ import argparse
 import json
 from pathlib import Path
 
-from bot.answer.retrieval import HybridRetriever
+from bot.answer.retrieval import ABLATIONS, MODES, HybridRetriever, RetrievalConfig
 from bot.app import Factdesk
 from bot.core.settings import load_settings
 from bot.eval.multihop import evaluate_retrieval, load_queries
+
+
+def retriever_for(app: Factdesk, name: str) -> HybridRetriever:
+    """The app's retriever searching as the ablation ``name`` says (see RetrievalConfig.ablation)."""
+    return app.answerer.retriever.with_config(RetrievalConfig.ablation(name))
 
 
 def main() -> None:
@@ -26,29 +31,18 @@ def main() -> None:
     parser.add_argument(
         "--modes",
         default="bm25,dense,rrf,no-outlets,no-decompose,no-sentences,no-round-order,full",
-        help="bm25, dense, rrf (plain fusion), no-outlets / no-decompose / no-sentences / no-round-order "
-        "(full minus one step), full",
+        help=f"{', '.join(MODES)} (rrf: plain fusion), or {' / '.join(ABLATIONS)} (full minus one step)",
     )
     parser.add_argument("--k", type=int, default=10)
     args = parser.parse_args()
     settings = load_settings(None, data_dir=args.data_dir)
     app = Factdesk.from_settings(settings)
-    store = app.store
     queries = load_queries(args.queries)
     if args.limit:
         queries = queries[: args.limit]
     results = {}
     for mode in args.modes.split(","):
-        options: dict[str, object] = {"mode": mode}
-        if mode == "no-decompose":
-            options = {"mode": "full", "decompose": False}
-        elif mode == "no-outlets":
-            options = {"mode": "full", "outlet_clauses": False}
-        elif mode == "no-sentences":
-            options = {"mode": "full", "sentence_weight": 0.0}
-        elif mode == "no-round-order":
-            options = {"mode": "full", "round_order": False}
-        retriever = HybridRetriever(store, app.indexer.lexical, store.embeddings, **options)  # type: ignore[arg-type]
+        retriever = retriever_for(app, mode)
         retriever.refresh()
 
         def search(question: str, k: int, retriever: HybridRetriever = retriever) -> list[str]:

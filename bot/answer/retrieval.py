@@ -38,6 +38,52 @@ _SENTENCE_POOL = 200
 _DAY = 86400
 
 
+@dataclass(frozen=True, slots=True)
+class RetrievalConfig:
+    """How the retriever searches. The defaults are what ships (measured in ``benchmarks/retrieval.py``).
+
+    ``mode``, ``decompose``, ``outlet_clauses``, ``round_order`` and ``sentence_weight = 0`` switch one
+    step off for the ablations (:meth:`ablation`); serving code never changes them.
+    """
+
+    candidates: int = 60  # candidates per search, lexical and dense
+    per_article: int = 4  # at most this many passages of one article in the first k
+    dense_weight: float = 0.3
+    bm25_weight: float = 1.0
+    clause_dates: bool = True  # a clause's own date ("the Fortune report on October 13") narrows its search
+    clause_depth: int = 8  # outlet rounds interleaved before the global ranking
+    decompose_depth: int = 3  # best passages each part of a multi-part question contributes
+    clause_part_weight: float = 2.0  # weight of an outlet's own words next to the whole question
+    sentence_weight: float = 0.4  # weight of the best sentence's BM25 in a chunk's lexical score
+    mode: str = "full"  # ablations: bm25, dense, rrf (plain fusion of the two); full is the pipeline
+    decompose: bool = True
+    outlet_clauses: bool = True
+    round_order: bool = True  # order each outlet round by match with the whole question
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"unknown retrieval mode {self.mode!r}")
+
+    @classmethod
+    def ablation(cls, name: str) -> RetrievalConfig:
+        """The config of a benchmark row: a mode, ``full``, or ``no-<step>`` (full minus one step)."""
+        if name in MODES:
+            return cls(mode=name)
+        if name not in ABLATIONS:
+            raise ValueError(f"unknown ablation {name!r}; expected one of {', '.join(MODES + tuple(ABLATIONS))}")
+        return ABLATIONS[name]
+
+
+MODES = ("full", "rrf", "bm25", "dense")
+# The full pipeline minus one step each (benchmarks/retrieval.py; figures in the README).
+ABLATIONS = {
+    "no-outlets": RetrievalConfig(outlet_clauses=False),
+    "no-decompose": RetrievalConfig(decompose=False),
+    "no-sentences": RetrievalConfig(sentence_weight=0.0),
+    "no-round-order": RetrievalConfig(round_order=False),
+}
+
+
 @dataclass(slots=True)
 class Retrieval:
     """Ranked passages plus what was searched and how long each step took."""
@@ -65,55 +111,100 @@ class _Question:
     alphas: dict[tuple[str, ...], float] = field(default_factory=dict)  # per text: its sentence-score weight
 
 
+@dataclass(frozen=True, slots=True)
+class _Search:
+    """The plan of one question: what it names, the filter every search keeps, its parts."""
+
+    plan: QueryPlan
+    base: ChunkFilter | None  # dates (and an explicit outlet): a hard filter on every search
+    now: datetime
+    explicit_outlet: bool
+    empty_index: bool = False
+    parts: list[str] = field(default_factory=list)  # of a multi-part question (full mode only)
+    part_mentions: list[list[tuple[int, int, str]]] = field(default_factory=list)  # outlets each part names
+
+
+@dataclass(slots=True)
+class _Scored:
+    """The whole question's two ranked lists (BM25, dense) within the base filter, with raw scores."""
+
+    lists: list[list[str]]
+    raw: tuple[dict[str, float], dict[str, float]]
+
+
+class _Timer:
+    """Milliseconds per step; ``since_start`` steps are measured from the question's start."""
+
+    def __init__(self) -> None:
+        self.start = self.last = time.perf_counter()
+        self.ms: dict[str, float] = {}
+
+    def step(self, name: str, *, since_start: bool = False) -> None:
+        now = time.perf_counter()
+        self.ms[name] = (now - (self.start if since_start else self.last)) * 1000
+        self.last = now
+
+
+def interleave(
+    clause_lists: list[list[str]], fused: list[str], depth: int, strength: Callable[[str], float] | None = None
+) -> list[str]:
+    """Best passage of each outlet clause (and part) first, then alternate for ``depth`` rounds,
+    then the global ranking.
+
+    Within one round the passages are ordered by ``strength`` (how well each matches the
+    whole question), so the first-mentioned outlet does not always take rank 1.
+    """
+    out: list[str] = []
+    seen: set[str] = set()
+    for level in range(depth):
+        round_items = []
+        for ranked in clause_lists:
+            if level < len(ranked) and ranked[level] not in seen and ranked[level] not in round_items:
+                round_items.append(ranked[level])
+        if strength is not None:
+            round_items.sort(key=lambda p: -strength(p))
+        out.extend(round_items)
+        seen.update(round_items)
+    for pos in fused:
+        if pos not in seen:
+            out.append(pos)
+            seen.add(pos)
+    for ranked in clause_lists:
+        for pos in ranked:
+            if pos not in seen:
+                out.append(pos)
+                seen.add(pos)
+    return out
+
+
 def _epoch_day(day: date) -> int:
     return (day - date(1970, 1, 1)).days
 
 
 class HybridRetriever:
-    """Finds the passages that answer a question; follows the index as other processes change it."""
+    """Finds the passages that answer a question; follows the index as other processes change it.
+
+    :meth:`retrieve` runs named steps: plan → score → outlet rounds → parts → fuse → diversify.
+    """
 
     def __init__(
         self,
         store: ChunkStore,
         lexical: LexicalIndex,
         embeddings: NamedEmbeddings,
-        *,
-        candidates: int = 60,
-        per_article: int = 4,
-        dense_weight: float = 0.3,
-        bm25_weight: float = 1.0,
-        mode: str = "full",
-        clause_dates: bool = True,
-        clause_depth: int = 8,
-        decompose: bool = True,
-        decompose_depth: int = 3,
-        outlet_clauses: bool = True,
-        clause_part_weight: float = 2.0,
-        sentence_weight: float = 0.4,
-        round_order: bool = True,
+        config: RetrievalConfig | None = None,
     ) -> None:
-        """``mode`` is for ablations: ``bm25``, ``dense``, ``rrf`` (plain fusion) or ``full``."""
-        if mode not in ("full", "rrf", "bm25", "dense"):
-            raise ValueError(f"unknown retrieval mode {mode!r}")
-        self.mode = mode
-        self.clause_dates = clause_dates
-        self.clause_depth = clause_depth
-        self.decompose = decompose
-        self.outlet_clauses = outlet_clauses
-        self.clause_part_weight = clause_part_weight
-        self.sentence_weight = sentence_weight
-        self.round_order = round_order
-        self.decompose_depth = decompose_depth
         self.store = store
         self.lexical = lexical
         self.embeddings = embeddings
-        self.candidates = candidates
-        self.per_article = per_article
-        self.dense_weight = dense_weight
-        self.bm25_weight = bm25_weight
+        self.config = config or RetrievalConfig()
         self._generation: int | None = None
         self._matcher = OutletMatcher([])
         self._outlets: list[str] = []
+
+    def with_config(self, config: RetrievalConfig) -> HybridRetriever:
+        """A retriever on the same store and lexical index searching with ``config``."""
+        return HybridRetriever(self.store, self.lexical, self.embeddings, config)
 
     # ------------------------------------------------------------------ freshness
     def refresh(self) -> None:
@@ -147,20 +238,45 @@ class HybridRetriever:
         until: datetime | None = None,
         now: datetime | None = None,
     ) -> Retrieval:
-        timings: dict[str, float] = {}
-        t0 = time.perf_counter()
+        timer = _Timer()
         self.refresh()
-        timings["refresh"] = (time.perf_counter() - t0) * 1000
+        timer.step("refresh", since_start=True)
+        search = self._plan(question, outlet, since, until, now)
+        timer.step("plan", since_start=True)
+        if search.empty_index:
+            return Retrieval([], search.plan, timer.ms)
+        q = _Question(vector=embed_array(self.embeddings, [question])[0].astype(np.float32), whole_question=question)
+        timer.step("embed")
+        scored = self._score(q, search)
+        rounds = self._outlet_rounds(q, search) + self._part_lists(q, search)
+        timer.step("search")
+        ranked = self._fuse_all(q, search, scored, rounds)
+        if self.config.mode == "full":
+            ranked = self._diversify(q, ranked, k)
+        passages = self._passages(q, ranked[:k])
+        timer.step("fuse")
+        timer.ms["total"] = (time.perf_counter() - timer.start) * 1000
+        return Retrieval(
+            passages,
+            search.plan,
+            timer.ms,
+            top_dense=max(q.dense_best.values(), default=0.0),
+            top_bm25=max(q.bm25_best.values(), default=0.0),
+        )
+
+    # ------------------------------------------------------------------ steps
+    def _plan(
+        self, question: str, outlet: str | None, since: datetime | None, until: datetime | None, now: datetime | None
+    ) -> _Search:
+        """What the question names, and the hard filter every search keeps."""
         plan_now = now or datetime.now(UTC)
         plan = plan_query(question, self._matcher, now=plan_now, since=since, until=until)
         if outlet:
             wanted = [o for o in self._outlets if o.lower() == outlet.strip().lower()]
             plan.outlets = wanted or [outlet]
             plan.clauses = [Clause(plan.outlets[0])]
-        timings["plan"] = (time.perf_counter() - t0) * 1000
         if self.lexical.count(None) == 0:
-            return Retrieval([], plan, timings)
-
+            return _Search(plan, None, plan_now, explicit_outlet=bool(outlet), empty_index=True)
         # An explicit outlet (--source, the Discord option) is a hard filter, not a hint like a named outlet.
         base = self._filter(plan, Clause(plan.outlets[0]) if outlet else None)
         if base is not None and not self._any(base) and plan.since_from_text:
@@ -168,22 +284,26 @@ class HybridRetriever:
             # (answers still say how old their sources are) rather than answer nothing.
             plan.since, plan.widened = None, True
             base = self._filter(plan, Clause(plan.outlets[0]) if outlet else None)
-        t1 = time.perf_counter()
-        vector = embed_array(self.embeddings, [question])[0]
-        timings["embed"] = (time.perf_counter() - t1) * 1000
-
-        t2 = time.perf_counter()
-        q = _Question(vector=vector.astype(np.float32), whole_question=question)
-        whole = self._lexical(q, question, base, self.candidates)
-        q.whole.update(whole)
-        q.whole_top = max(self._lexical(q, question, None, 1).values(), default=0.0)
-        global_lists, global_raw = self._search(q, whole, base)
-        clause_lists: list[list[str]] = []
         # Split and read once: the outlet searches and the decomposition both use the parts.
-        all_parts = split_parts(question) if self.mode == "full" else []
-        part_mentions = [self._matcher.find(part) for part in all_parts]
-        for clause in plan.clauses if self.mode == "full" and self.outlet_clauses else []:
-            where = self._filter(plan, clause)
+        parts = split_parts(question) if self.config.mode == "full" else []
+        mentions = [self._matcher.find(part) for part in parts]
+        return _Search(plan, base, plan_now, explicit_outlet=bool(outlet), parts=parts, part_mentions=mentions)
+
+    def _score(self, q: _Question, search: _Search) -> _Scored:
+        """The whole question, lexical and dense, within the base filter."""
+        whole = self._lexical(q, q.whole_question, search.base, self.config.candidates)
+        q.whole.update(whole)
+        q.whole_top = max(self._lexical(q, q.whole_question, None, 1).values(), default=0.0)
+        lists, raw = self._search(q, whole, search.base)
+        return _Scored(lists, raw)
+
+    def _outlet_rounds(self, q: _Question, search: _Search) -> list[list[str]]:
+        """Each outlet the question names, searched within that outlet (and its clause's date)."""
+        if self.config.mode != "full" or not self.config.outlet_clauses:
+            return []
+        rounds: list[list[str]] = []
+        for clause in search.plan.clauses:
+            where = self._filter(search.plan, clause)
             if where is not None and not self._any(where):
                 continue
             # Which words of a question belong to which outlet is ambiguous ("X, according to
@@ -192,62 +312,59 @@ class HybridRetriever:
             # of the part that names it, or else of the text from its mention to the next one.
             own = [
                 p
-                for p, found in zip(all_parts, part_mentions, strict=True)
+                for p, found in zip(search.parts, search.part_mentions, strict=True)
                 if any(m[2] == clause.outlet for m in found)
             ]
             clause_text = own[0] if len(own) == 1 else clause.text
-            if self.clause_part_weight > 0 and clause_text:
-                scores = self._combined(q, question, clause_text, where)
+            if self.config.clause_part_weight > 0 and clause_text:
+                scores = self._combined(q, q.whole_question, clause_text, where)
             else:
-                scores = self._lexical(q, question, where, self.candidates)
+                scores = self._lexical(q, q.whole_question, where, self.config.candidates)
             found, raw = self._search(q, scores, where)
-            clause_lists.append(self._fuse(found, raw))
-        if self.decompose and all_parts:
-            # Multi-part questions ("X, and Y, while Z"): each part's best lexical passages join
-            # the interleave (measured on full dev in benchmarks/retrieval.py: see the README).
-            for part, mentions in zip(all_parts, part_mentions, strict=True):
-                part_where: ChunkFilter | None = None
-                if mentions:
-                    # The part's own clause carries its date ("the Fortune report on October 13").
-                    own_clause = plan_query(part, self._matcher, now=plan_now).clauses[0]
-                    part_where = self._filter(plan, own_clause)
-                elif plan.outlets and not outlet:
-                    part_where = ChunkFilter(outlets=tuple(o for o in plan.outlets if o in self._outlets))
-                where = base
-                if part_where is not None and self._any(part_where):
-                    where = part_where & base
-                found_part = self._lexical(q, part, where, self.decompose_depth)
-                top = sorted(found_part, key=lambda c: -found_part[c])[: self.decompose_depth]
-                for cid in top:
-                    q.bm25_best[cid] = max(q.bm25_best.get(cid, 0.0), found_part[cid])
-                if top:
-                    clause_lists.append(top)
-        timings["search"] = (time.perf_counter() - t2) * 1000
+            rounds.append(self._fuse(found, raw))
+        return rounds
 
-        t3 = time.perf_counter()
-        if self.mode == "bm25":
-            ranked = global_lists[0]
-        elif self.mode == "dense":
-            ranked = global_lists[1]
-        elif self.mode == "rrf":
-            ranked = self._fuse(global_lists)
-        else:
-            fused = self._fuse(global_lists, global_raw)
-            if plan.status:
-                fused = self._recency_boost(q, fused)
-            strength = self._strength(q, clause_lists) if self.round_order and clause_lists else None
-            ranked = self._interleave(clause_lists, fused, strength) if clause_lists else fused
-            ranked = self._diversify(q, ranked, k)
-        passages = self._passages(q, ranked[:k])
-        timings["fuse"] = (time.perf_counter() - t3) * 1000
-        timings["total"] = (time.perf_counter() - t0) * 1000
-        return Retrieval(
-            passages,
-            plan,
-            timings,
-            top_dense=max(q.dense_best.values(), default=0.0),
-            top_bm25=max(q.bm25_best.values(), default=0.0),
-        )
+    def _part_lists(self, q: _Question, search: _Search) -> list[list[str]]:
+        """Multi-part questions ("X, and Y, while Z"): each part's best lexical passages join the
+        interleave (measured on full dev in benchmarks/retrieval.py: see the README)."""
+        if not self.config.decompose or not search.parts:
+            return []
+        depth = self.config.decompose_depth
+        lists: list[list[str]] = []
+        for part, mentions in zip(search.parts, search.part_mentions, strict=True):
+            part_where: ChunkFilter | None = None
+            if mentions:
+                # The part's own clause carries its date ("the Fortune report on October 13").
+                own_clause = plan_query(part, self._matcher, now=search.now).clauses[0]
+                part_where = self._filter(search.plan, own_clause)
+            elif search.plan.outlets and not search.explicit_outlet:
+                part_where = ChunkFilter(outlets=tuple(o for o in search.plan.outlets if o in self._outlets))
+            where = search.base
+            if part_where is not None and self._any(part_where):
+                where = part_where & search.base
+            found_part = self._lexical(q, part, where, depth)
+            top = sorted(found_part, key=lambda c: -found_part[c])[:depth]
+            for cid in top:
+                q.bm25_best[cid] = max(q.bm25_best.get(cid, 0.0), found_part[cid])
+            if top:
+                lists.append(top)
+        return lists
+
+    def _fuse_all(self, q: _Question, search: _Search, scored: _Scored, rounds: list[list[str]]) -> list[str]:
+        """One ranking: the global lists fused, status questions favouring recent reports, the
+        outlet and part rounds interleaved first (the ablation modes: one list, or plain RRF)."""
+        mode = self.config.mode
+        if mode == "bm25":
+            return scored.lists[0]
+        if mode == "dense":
+            return scored.lists[1]
+        if mode == "rrf":
+            return self._fuse(scored.lists)
+        fused = self._fuse(scored.lists, scored.raw)
+        if search.plan.status:
+            fused = self._recency_boost(q, fused)
+        strength = self._strength(q, rounds) if self.config.round_order and rounds else None
+        return interleave(rounds, fused, self.config.clause_depth, strength) if rounds else fused
 
     # ------------------------------------------------------------------ lexical
     def _lexical(self, q: _Question, text: str, where: ChunkFilter | None, n: int) -> dict[str, float]:
@@ -283,14 +400,14 @@ class HybridRetriever:
 
     def _alpha(self, terms: Sequence[str], q: _Question) -> float:
         """Weight of the best-sentence score: ``sentence_weight`` times best chunk / best sentence."""
-        if self.sentence_weight <= 0 or self.mode != "full":  # ablation baselines: plain BM25
+        if self.config.sentence_weight <= 0 or self.config.mode != "full":  # ablation baselines: plain BM25
             return 0.0
         key = tuple(terms)
         if key not in q.alphas:
             top_chunk = self.lexical.top_chunks(terms, 1)
             top_sentence = self.lexical.top_sentences(terms, 1)
             ok = top_chunk and top_sentence and top_sentence[0].score > 0
-            q.alphas[key] = self.sentence_weight * top_chunk[0].score / top_sentence[0].score if ok else 0.0
+            q.alphas[key] = self.config.sentence_weight * top_chunk[0].score / top_sentence[0].score if ok else 0.0
         return q.alphas[key]
 
     def _lexical_of(self, q: _Question, text: str, chunk_ids: Sequence[str]) -> dict[str, float]:
@@ -307,16 +424,16 @@ class HybridRetriever:
 
     def _combined(self, q: _Question, question: str, clause_text: str, where: ChunkFilter | None) -> dict[str, float]:
         """Whole question plus (weighted) the clause's own words, best ``candidates`` within ``where``."""
-        first = self._lexical(q, question, where, self.candidates)
-        second = self._lexical(q, clause_text, where, self.candidates)
+        first = self._lexical(q, question, where, self.config.candidates)
+        second = self._lexical(q, clause_text, where, self.config.candidates)
         for cid in [c for c in second if c not in first]:
             first[cid] = 0.0
         fill = self._lexical_of(q, question, [c for c in second if first[c] == 0.0])
         first.update(fill)
         fill2 = self._lexical_of(q, clause_text, [c for c in first if c not in second])
         second.update(fill2)
-        total = {c: first.get(c, 0.0) + self.clause_part_weight * second.get(c, 0.0) for c in first}
-        return dict(sorted(total.items(), key=lambda kv: -kv[1])[: self.candidates])
+        total = {c: first.get(c, 0.0) + self.config.clause_part_weight * second.get(c, 0.0) for c in first}
+        return dict(sorted(total.items(), key=lambda kv: -kv[1])[: self.config.candidates])
 
     # ------------------------------------------------------------------ filters
     def _filter(self, plan: QueryPlan, clause: Clause | None) -> ChunkFilter | None:
@@ -329,7 +446,7 @@ class HybridRetriever:
             known = clause.outlet in self._outlets
             outlet_where = ChunkFilter(outlets=(clause.outlet,) if known else ())
             where = outlet_where & where
-        if clause is not None and self.clause_dates and (clause.day or clause.after or clause.before):
+        if clause is not None and self.config.clause_dates and (clause.day or clause.after or clause.before):
             # "the TechCrunch report published on October 7": that day, give or take a time zone;
             # "after October 4" / "before November 1": from / up to that day (questions often
             # mean it inclusively). A date no article matches is dropped rather than emptying the clause.
@@ -355,12 +472,12 @@ class HybridRetriever:
         self, q: _Question, lexical: dict[str, float], where: ChunkFilter | None
     ) -> tuple[list[list[str]], tuple[dict[str, float], dict[str, float]]]:
         """Two ranked lists of chunk ids (BM25, dense) within ``where``, with their scores."""
-        bm25_list = sorted(lexical, key=lambda c: -lexical[c])[: self.candidates]
+        bm25_list = sorted(lexical, key=lambda c: -lexical[c])[: self.config.candidates]
         bm25_raw = {c: lexical[c] for c in bm25_list}
         for cid, value in bm25_raw.items():
             q.bm25_best[cid] = max(q.bm25_best.get(cid, 0.0), value)
         dense_raw: dict[str, float] = {}
-        for hit in self.lexical.dense(q.vector, self.candidates, where=where):
+        for hit in self.lexical.dense(q.vector, self.config.candidates, where=where):
             dense_raw[hit.chunk_id] = hit.cosine
             q.article_of[hit.chunk_id] = hit.article_id
             q.published_ts[hit.chunk_id] = hit.published_ts
@@ -375,7 +492,7 @@ class HybridRetriever:
         """Score fusion when raw scores are given (the pipeline), reciprocal-rank fusion otherwise."""
         if raw is not None:
             return self._score_fuse(lists, raw)
-        weights = [self.bm25_weight, self.dense_weight]
+        weights = [self.config.bm25_weight, self.config.dense_weight]
         scores: dict[str, float] = defaultdict(float)
         for weight, ranked in zip(weights, lists, strict=False):
             for rank, pos in enumerate(ranked):
@@ -393,7 +510,7 @@ class HybridRetriever:
         b = b / b.max() if b.max() > 0 else b
         lo = min(d.min(), 0.0) if len(d) else 0.0
         d = (d - lo) / (d.max() - lo) if d.max() > lo else d
-        total = self.bm25_weight * b + self.dense_weight * d
+        total = self.config.bm25_weight * b + self.config.dense_weight * d
         order = np.argsort(-total, kind="stable")
         return [keys[i] for i in order]
 
@@ -407,47 +524,16 @@ class HybridRetriever:
             score[c] += 0.5 / (RRF_K + r)
         return sorted(head, key=lambda c: -score[c]) + fused[30:]
 
-    def _interleave(
-        self, clause_lists: list[list[str]], fused: list[str], strength: Callable[[str], float] | None = None
-    ) -> list[str]:
-        """Best passage of each outlet clause first, then alternate, then the global ranking.
-
-        Within one round the passages are ordered by ``strength`` (how well each matches the
-        whole question), so the first-mentioned outlet does not always take rank 1.
-        """
-        out: list[str] = []
-        seen: set[str] = set()
-        depth = 0
-        while depth < self.clause_depth:
-            round_items = []
-            for ranked in clause_lists:
-                if depth < len(ranked) and ranked[depth] not in seen and ranked[depth] not in round_items:
-                    round_items.append(ranked[depth])
-            if strength is not None:
-                round_items.sort(key=lambda p: -strength(p))
-            out.extend(round_items)
-            seen.update(round_items)
-            depth += 1
-        for pos in fused:
-            if pos not in seen:
-                out.append(pos)
-                seen.add(pos)
-        for ranked in clause_lists:
-            for pos in ranked:
-                if pos not in seen:
-                    out.append(pos)
-                    seen.add(pos)
-        return out
-
     def _strength(self, q: _Question, clause_lists: list[list[str]]) -> Callable[[str], float]:
         """A passage's match with the whole question: lexical (scaled to the best) plus weighted cosine."""
-        rounds = list(dict.fromkeys(c for ranked in clause_lists for c in ranked[: self.clause_depth]))
+        rounds = list(dict.fromkeys(c for ranked in clause_lists for c in ranked[: self.config.clause_depth]))
         q.whole.update(self._lexical_of(q, q.whole_question, [c for c in rounds if c not in q.whole]))
         q.cosine.update(self.lexical.similarities(q.vector, [c for c in rounds if c not in q.cosine]))
         scale = 1.0 / q.whole_top if q.whole_top > 0 else 0.0
+        bm25_weight, dense_weight = self.config.bm25_weight, self.config.dense_weight
 
         def strength(cid: str) -> float:
-            return self.bm25_weight * q.whole.get(cid, 0.0) * scale + self.dense_weight * q.cosine.get(cid, 0.0)
+            return bm25_weight * q.whole.get(cid, 0.0) * scale + dense_weight * q.cosine.get(cid, 0.0)
 
         return strength
 
@@ -458,7 +544,7 @@ class HybridRetriever:
         tail: list[str] = []
         for cid in ranked:
             article = q.article_of.get(cid, cid)
-            if len(head) < k and counts[article] < self.per_article:
+            if len(head) < k and counts[article] < self.config.per_article:
                 head.append(cid)
                 counts[article] += 1
             else:

@@ -24,7 +24,7 @@ from bot.discord.errors import GENERIC_MESSAGE
 from index.embeddings import LocalMiniLMEmbeddings
 from tests.claims_pg import pg_server, pg_url  # noqa: F401 (fixtures)
 from tests.conftest import app_for
-from tests.discord_fakes import make_bot, make_settings, running
+from tests.discord_fakes.harness import make_bot, make_settings, running
 from tests.hostile.conftest import MAX_ERROR_CHARS, assert_inert
 
 MOD = Actor(id="100", name="mod")

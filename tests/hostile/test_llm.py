@@ -28,7 +28,8 @@ from bot.core.text.sanitize import clean_untrusted
 from bot.discord.errors import GENERIC_MESSAGE
 from index.embeddings import LocalMiniLMEmbeddings
 from tests.conftest import app_for
-from tests.discord_fakes import FakeAnswerer, make_answer, make_bot, make_settings, running
+from tests.discord_fakes.harness import make_bot, make_settings, running
+from tests.discord_fakes.services import FakeAnswerer, make_answer
 from tests.hostile.servers import Exchange, Server
 from tests.integration.test_answer_openai import (
     BASE_URL,

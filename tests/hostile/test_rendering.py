@@ -33,7 +33,8 @@ from bot.discord import render
 from index.clean import clean_article
 from index.loaders import load_sources
 from index.models import RawArticle
-from tests.discord_fakes import FakeAnswerer, make_answer, make_bot, make_digest, make_settings, make_source, running
+from tests.discord_fakes.harness import make_bot, make_settings, running
+from tests.discord_fakes.services import FakeAnswerer, make_answer, make_digest, make_source
 from tests.hostile.conftest import assert_inert
 
 # Hostile fragments, each placed in titles, outlets and bodies.

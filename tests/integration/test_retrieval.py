@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.answer.query import OutletMatcher, find_days, outlet_aliases, plan_query, split_parts
-from bot.answer.retrieval import HybridRetriever
+from bot.answer.retrieval import HybridRetriever, RetrievalConfig, interleave
 from bot.core.settings import Settings, load_settings
 from index.embeddings import LocalMiniLMEmbeddings
 from tests.conftest import app_for
@@ -147,7 +148,7 @@ def test_filters_are_hard(retriever: HybridRetriever) -> None:
 def test_one_article_cannot_fill_the_context(retriever: HybridRetriever) -> None:
     result = retriever.retrieve("Putin Zelenskyy meeting Geneva venue date", 10, now=NOW)
     per_article = Counter(p.article_id for p in result.passages)
-    assert max(per_article.values()) <= retriever.per_article
+    assert max(per_article.values()) <= retriever.config.per_article
     assert len(per_article) >= 3
 
 
@@ -192,21 +193,38 @@ def test_the_chunk_holding_the_paraphrased_sentence_comes_first(
     retriever = _index_one_article(tmp_path, embeddings)
     question = "Was the airline fined by regulators over cancelled flights?"
 
-    def margin() -> float:
+    def margin(retriever: HybridRetriever) -> float:
         """Lexical score of the chunk that says it, minus that of the chunk repeating its words."""
         passages = retriever.retrieve(question, 3, now=NOW).passages
         assert "fined the airline over cancelled flights" in passages[0].text
         repeating = next(p for p in passages if "Regulators met" in p.text)
         return passages[0].bm25_score - repeating.bm25_score
 
-    with_sentences = margin()
-    retriever.sentence_weight = 0.0  # whole-chunk scores alone barely separate the two (tantivy's k1=1.2)
-    assert with_sentences > 2 * margin() > 0
+    # Whole-chunk scores alone barely separate the two (tantivy's k1=1.2).
+    chunks_only = retriever.with_config(RetrievalConfig.ablation("no-sentences"))
+    assert chunks_only.config.sentence_weight == 0.0
+    assert margin(retriever) > 2 * margin(chunks_only) > 0
 
 
 def test_each_round_of_outlet_passages_is_ordered_by_match(retriever: HybridRetriever) -> None:
     """The first-named outlet does not take rank 1 when another outlet's passage matches better."""
     strength = {"a0": 0.2, "b0": 0.9, "a1": 0.5, "b1": 0.1}.__getitem__
-    ranked = retriever._interleave([["a0", "a1"], ["b0", "b1"]], ["g", "a0"], strength)
+    depth = retriever.config.clause_depth
+    ranked = interleave([["a0", "a1"], ["b0", "b1"]], ["g", "a0"], depth, strength)
     assert ranked[:4] == ["b0", "a0", "a1", "b1"] and ranked[4] == "g"
-    assert retriever._interleave([["a0", "a1"], ["b0", "b1"]], ["g"], None)[:4] == ["a0", "b0", "a1", "b1"]
+    assert interleave([["a0", "a1"], ["b0", "b1"]], ["g"], depth, None)[:4] == ["a0", "b0", "a1", "b1"]
+    assert interleave([["a0", "a1"], ["b0", "b1"]], ["g"], 1, None) == ["a0", "b0", "g", "a1", "b1"]
+
+
+def test_config_is_frozen_and_names_the_benchmark_ablations() -> None:
+    config = RetrievalConfig()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.candidates = 5  # type: ignore[misc]
+    assert RetrievalConfig.ablation("full") == config
+    assert RetrievalConfig.ablation("rrf").mode == "rrf"
+    assert RetrievalConfig.ablation("no-outlets") == dataclasses.replace(config, outlet_clauses=False)
+    assert RetrievalConfig.ablation("no-decompose").decompose is False
+    with pytest.raises(ValueError, match="unknown ablation"):
+        RetrievalConfig.ablation("no-such-step")
+    with pytest.raises(ValueError, match="unknown retrieval mode"):
+        RetrievalConfig(mode="fancy")

@@ -14,7 +14,9 @@ import pytest
 from bot.discord.bot import FactdeskBot
 from bot.discord.preview import message_to_text
 from tests.conftest import SAMPLE_CORPUS
-from tests.discord_fakes import AUDIT_ID, MODS_ID, make_settings, mentions_nothing, running
+from tests.discord_fakes.factories import AUDIT_ID, MODS_ID
+from tests.discord_fakes.harness import make_settings, running
+from tests.discord_fakes.transport import mentions_nothing
 from tests.unit.test_discord_ask import embeds_of, final_edit
 
 PREVIEW_EDIT = "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/@original"

@@ -10,17 +10,9 @@ from typing import Any
 import pytest
 
 from bot.discord.bot import FactdeskBot
-from tests.discord_fakes import (
-    AUDIT_ID,
-    MOD_USER_ID,
-    READER_ID,
-    FakeAnswerer,
-    FakeIndexAdmin,
-    make_answer,
-    make_bot,
-    make_settings,
-    running,
-)
+from tests.discord_fakes.factories import AUDIT_ID, MOD_USER_ID, READER_ID
+from tests.discord_fakes.harness import make_bot, make_settings, running
+from tests.discord_fakes.services import FakeAnswerer, FakeIndexAdmin, make_answer
 
 
 def build(tmp_path: Path, admin: FakeIndexAdmin, feeds: tuple[str, ...] = ()) -> FactdeskBot:

@@ -13,26 +13,16 @@ from bot.core.errors import InvalidInputError
 from bot.discord.bot import FactdeskBot
 from bot.discord.cogs.ask import AskCog, EditThrottle
 from bot.discord.errors import GENERIC_MESSAGE
-from tests.discord_fakes import (
-    AUDIT_ID,
-    GENERAL_ID,
-    MOD_ROLE_ID,
-    MOD_USER_ID,
-    NONE_MENTIONS,
-    READER_ID,
-    ApiCall,
-    FakeAnswerer,
-    FakeClock,
-    Harness,
-    make_answer,
-    make_bot,
-    make_settings,
-    mentions_nothing,
-    running,
-)
+from tests.discord_fakes.factories import AUDIT_ID, GENERAL_ID, MOD_ROLE_ID, MOD_USER_ID, NONE_MENTIONS, READER_ID
+from tests.discord_fakes.harness import Harness, make_bot, make_settings, running
+from tests.discord_fakes.services import FakeAnswerer, FakeClock, make_answer
+from tests.discord_fakes.transport import ApiCall, mentions_nothing
 
 QUESTION = "Is the meeting scheduled?"
 PREVIEW_EDIT = "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/@original"
+
+CHANNEL_MESSAGE = discord.InteractionResponseType.channel_message
+MODAL = discord.InteractionResponseType.modal
 
 
 def build(tmp_path: Path, answerer: Any, **overrides: Any) -> FactdeskBot:
@@ -101,7 +91,7 @@ async def test_every_send_and_edit_passes_allowed_mentions_none(tmp_path: Path, 
     answerer = FakeAnswerer(nasty, deltas=["Ping @everyone ", "and <@123> "])
     async with running(build(tmp_path, answerer), monkeypatch) as h:
         assert h.bot.allowed_mentions is not None and h.bot.allowed_mentions.to_dict() == NONE_MENTIONS
-        h.state.allowed_mentions = None  # from here on only the per-call argument can set it
+        h.bot.allowed_mentions = None  # from here on only the per-call argument can set it
         calls = await h.slash("ask", question="What about @everyone?")
         answer_id = h.api.originals[next(iter(h.api.originals))]
         calls += await h.click(answer_id, "Sources")
@@ -131,7 +121,7 @@ async def test_sources_button_is_ephemeral_and_shows_passages(tmp_path: Path, mo
         calls = await h.click(answer_id, "Sources")
 
     reply = calls[0]
-    assert reply.route.endswith("/callback") and reply.payload and reply.payload["type"] == 4
+    assert reply.route.endswith("/callback") and reply.response_type is CHANNEL_MESSAGE
     assert reply.ephemeral
     titles = [e["title"] for e in reply.embeds]
     assert titles == ["[1] Story number 1", "[2] Story number 2"]
@@ -150,7 +140,7 @@ async def test_flag_button_refuses_readers_and_prefills_the_modal_for_moderators
         assert refused[0].ephemeral and refused[0].content == "only moderators can flag claims"
 
         opened = await h.click(answer_id, "Flag a claim", user_id=555, roles=[MOD_ROLE_ID])  # moderator by role
-        assert opened[0].payload and opened[0].payload["type"] == 9  # a modal
+        assert opened[0].response_type is MODAL  # a modal
         modal = h.last_modal()
         prefilled = {c.text: getattr(c.component, "default", None) for c in modal.children}  # type: ignore[attr-defined]
         assert prefilled["Claim"] == "No date has been set for the meeting."
@@ -174,9 +164,8 @@ async def test_answer_buttons_still_work_after_their_view_is_gone(tmp_path: Path
     async with running(build(tmp_path, FakeAnswerer(make_answer())), monkeypatch) as h:
         await h.slash("ask", question=QUESTION)
         answer_id = next(iter(h.api.originals.values()))
-        live = h.state._view_store._synced_message_views[answer_id]  # what a restart loses
-        live.stop()
-        assert answer_id not in h.state._view_store._synced_message_views
+        h.forget_view(answer_id)  # what a restart loses
+        assert not h.has_live_view(answer_id)
 
         sources = await h.click(answer_id, "Sources")
         refused = await h.click(answer_id, "Flag a claim", user_id=READER_ID)
@@ -184,13 +173,13 @@ async def test_answer_buttons_still_work_after_their_view_is_gone(tmp_path: Path
         modal = h.last_modal()
 
     reply = sources[0]
-    assert reply.ephemeral and reply.payload and reply.payload["type"] == 4
+    assert reply.ephemeral and reply.response_type is CHANNEL_MESSAGE
     # The answer was recorded under the message carrying its buttons: the real passages, not the embed text.
     titles = [e["title"] for e in reply.embeds]
     assert titles[:2] == ["[1] Story number 1", "[2] Story number 2"]
     assert "Passage 1: officials said talks continue" in reply.embeds[0]["description"]
     assert refused[0].ephemeral and refused[0].content == "only moderators can flag claims"
-    assert opened[0].payload and opened[0].payload["type"] == 9
+    assert opened[0].response_type is MODAL
     prefilled = {c.text: getattr(c.component, "default", None) for c in modal.children}  # type: ignore[attr-defined]
     assert prefilled["Claim"] == "No date has been set for the meeting."
 
@@ -210,13 +199,13 @@ async def test_buttons_of_an_answer_posted_before_answers_were_recorded(tmp_path
     async with running(make_bot(settings, FakeAnswerer(make_answer()), answer_posts=NoRecords()), monkeypatch) as h:
         await h.slash("ask", question=QUESTION)
         answer_id = next(iter(h.api.originals.values()))
-        h.state._view_store._synced_message_views[answer_id].stop()
+        h.forget_view(answer_id)
         sources = await h.click(answer_id, "Sources")
         opened = await h.click(answer_id, "Flag a claim", user_id=555, roles=[MOD_ROLE_ID])
         modal = h.last_modal()
     shown = sources[0].embeds[0]["description"]
     assert "no longer loaded" in shown and "Story number 1" in shown and "Story number 2" in shown
-    assert opened[0].payload and opened[0].payload["type"] == 9
+    assert opened[0].response_type is MODAL
     prefilled = {c.text: getattr(c.component, "default", None) for c in modal.children}  # type: ignore[attr-defined]
     assert not prefilled["Claim"]  # nothing recorded: an empty form rather than text parsed back from the embed
 

@@ -15,16 +15,10 @@ from typer.testing import CliRunner
 from bot.core.errors import ConfigError, NotFoundError
 from bot.discord.bot import DEFAULT_EXTENSIONS, FactdeskBot, make_intents
 from bot.discord.errors import GENERIC_MESSAGE
-from tests.discord_fakes import (
-    GENERAL_ID,
-    GUILD_ID,
-    FakeAnswerer,
-    make_answer,
-    make_bot,
-    make_settings,
-    mentions_nothing,
-    running,
-)
+from tests.discord_fakes.factories import GENERAL_ID, GUILD_ID
+from tests.discord_fakes.harness import make_bot, make_settings, running
+from tests.discord_fakes.services import FakeAnswerer, make_answer
+from tests.discord_fakes.transport import mentions_nothing
 
 
 def build(tmp_path: Path, **overrides: Any) -> FactdeskBot:

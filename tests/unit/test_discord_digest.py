@@ -13,18 +13,10 @@ import pytest
 from bot.digest.window import day_window
 from bot.discord.bot import FactdeskBot
 from bot.discord.cogs.digest import DigestCog, daily_window, requested_window, run_times
-from tests.discord_fakes import (
-    DIGEST_ID,
-    PLAIN_ID,
-    FakeAnswerer,
-    FakeDigestService,
-    Harness,
-    make_answer,
-    make_bot,
-    make_settings,
-    mentions_nothing,
-    running,
-)
+from tests.discord_fakes.factories import DIGEST_ID, PLAIN_ID
+from tests.discord_fakes.harness import Harness, make_bot, make_settings, running
+from tests.discord_fakes.services import FakeAnswerer, FakeDigestService, make_answer
+from tests.discord_fakes.transport import mentions_nothing
 
 LONDON = "Europe/London"
 BEFORE = datetime(2025, 6, 11, 6, 59, tzinfo=UTC)  # 07:59 BST, digest_time is 08:00 local

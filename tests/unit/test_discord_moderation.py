@@ -5,27 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import discord
 import pytest
 
 from bot.discord.bot import FactdeskBot
-from tests.discord_fakes import (
-    AUDIT_ID,
-    MOD_ROLE_ID,
-    MOD_USER_ID,
-    MODS_ID,
-    READER_ID,
-    ApiCall,
-    FakeAnswerer,
-    Harness,
-    make_answer,
-    make_bot,
-    make_settings,
-    mentions_nothing,
-    running,
-)
+from tests.discord_fakes.factories import AUDIT_ID, MOD_ROLE_ID, MOD_USER_ID, MODS_ID, READER_ID
+from tests.discord_fakes.harness import Harness, make_bot, make_settings, running
+from tests.discord_fakes.services import FakeAnswerer, make_answer
+from tests.discord_fakes.transport import ApiCall, mentions_nothing
 
 CLAIM = "The Geneva summit was confirmed for 14 April"
 FOLLOWUP = "POST /webhooks/{webhook_id}/{webhook_token}"
+MODAL = discord.InteractionResponseType.modal
 
 
 def build(tmp_path: Path, **overrides: Any) -> FactdeskBot:
@@ -137,7 +128,7 @@ async def test_message_menu_opens_a_prefilled_modal_with_the_message_as_origin(
         await h.submit(modal, {"Note for readers": "Not confirmed"}, user_id=MOD_USER_ID)
         claims = h.bot.claims.list()
     assert refused[0].ephemeral and refused[0].content == "only moderators can flag claims"
-    assert opened[0].payload and opened[0].payload["type"] == 9
+    assert opened[0].response_type is MODAL
     assert defaults["Claim"] == "Breaking: the summit is confirmed for Geneva on 14 April!"
     assert verdict == ["disputed"]
     assert len(claims) == 1 and claims[0].verdict.value == "disputed"

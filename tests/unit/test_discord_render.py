@@ -15,7 +15,7 @@ from bot.claims.service import ClaimView, SuggestionView
 from bot.digest.window import Window, day_window
 from bot.discord import render
 from bot.discord.preview import embed_to_text, message_to_text
-from tests.discord_fakes import make_answer, make_digest, make_source
+from tests.discord_fakes.services import make_answer, make_digest, make_source
 
 LINK = re.compile(r"\[[^\[\]\n]*\]\([^()\s]*\)")
 MARKERS = re.compile(r"\[\d+\](?:\[\d+\])*")

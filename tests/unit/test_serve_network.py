@@ -12,7 +12,8 @@ import pytest
 
 from bot.cli.serve import wait_for_network
 from bot.core.errors import ConfigError
-from tests.discord_fakes import FakeAnswerer, make_answer, make_bot, make_settings
+from tests.discord_fakes.harness import make_bot, make_settings
+from tests.discord_fakes.services import FakeAnswerer, make_answer
 from tests.local_servers import free_port
 
 
