@@ -413,8 +413,17 @@ class LexicalIndex:
     def _within(self, index: tantivy.Index, terms: Sequence[str], chunk_ids: Sequence[str], n: int) -> list[LexicalHit]:
         if not terms or not chunk_ids:
             return []
+        # One term query per id, not a term-set query: the set is matched against the whole id
+        # term dictionary (measured at 22k chunks: 0.60 -> 0.32 ms CPU for 60 chunks, 0.98 -> 0.60
+        # for their sentences).
         ids = tantivy.Query.const_score_query(
-            tantivy.Query.term_set_query(self._schema, "chunk_id", list(chunk_ids)), 0.0
+            tantivy.Query.boolean_query(
+                [
+                    (tantivy.Occur.Should, tantivy.Query.term_query(self._schema, "chunk_id", c))
+                    for c in dict.fromkeys(chunk_ids)
+                ]
+            ),
+            0.0,
         )
         query = tantivy.Query.boolean_query([(tantivy.Occur.Must, self._text_query(terms)), (tantivy.Occur.Must, ids)])
         return self._hits(index, query, n)

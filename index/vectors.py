@@ -54,7 +54,8 @@ class VectorFile:
         self._ts: list[int] = []
         self._row_of: dict[str, int] = {}
         self._rows_of_article: dict[str, list[int]] = {}
-        self._outlet_arr = np.zeros(0, dtype=np.int32)
+        self._rows_of_outlet: list[list[int]] = []  # per outlet code, its rows in order
+        self._outlet_rows: dict[int, tuple[int, np.ndarray]] = {}  # code -> (rows when built, rows)
         self._ts_arr = np.zeros(0, dtype=np.int64)
         self._arrays_rows = 0
         self._last: tuple[bytes, np.ndarray] | None = None
@@ -109,7 +110,10 @@ class VectorFile:
             if outlet not in self._outlet_codes:
                 self._outlet_codes[outlet] = len(self._outlet_names)
                 self._outlet_names.append(outlet)
-            self._outlet.append(self._outlet_codes[outlet])
+                self._rows_of_outlet.append([])
+            code = self._outlet_codes[outlet]
+            self._outlet.append(code)
+            self._rows_of_outlet[code].append(row)
             self._ts.append(int(ts))
             self._row_of[chunk_id] = row
             self._rows_of_article.setdefault(article_id, []).append(row)
@@ -154,12 +158,42 @@ class VectorFile:
             return None
         return self._ids[row], self._articles[row], self._outlet_names[self._outlet[row]], self._ts[row]
 
-    def _arrays(self) -> tuple[np.ndarray, np.ndarray]:
+    def _times(self) -> np.ndarray:
         if self._arrays_rows != self._rows:
-            self._outlet_arr = np.asarray(self._outlet, dtype=np.int32)
             self._ts_arr = np.asarray(self._ts, dtype=np.int64)
             self._arrays_rows = self._rows
-        return self._outlet_arr, self._ts_arr
+        return self._ts_arr
+
+    def _rows_in(self, outlets: Sequence[str]) -> np.ndarray:
+        """Rows of these outlets, ascending (kept per outlet, extended as rows are appended)."""
+        parts = []
+        for outlet in dict.fromkeys(outlets):
+            code = self._outlet_codes.get(outlet)
+            if code is None:
+                continue
+            built = self._outlet_rows.get(code)
+            if built is None or built[0] != self._rows:
+                built = (self._rows, np.asarray(self._rows_of_outlet[code], dtype=np.int64))
+                self._outlet_rows[code] = built
+            parts.append(built[1])
+        if not parts:
+            return np.zeros(0, dtype=np.int64)
+        return parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
+
+    def _candidate_rows(self, where: ChunkFilter) -> np.ndarray | None:
+        """Rows ``where`` allows (None: every row). An outlet filter is a lookup, not a scan of every row."""
+        rows = self._rows_in(where.outlets) if where.outlets is not None else None
+        if where.ts_min is None and where.ts_max is None:
+            return rows
+        ts = self._times()
+        if rows is not None:
+            ts = ts[rows]
+        keep = np.ones(len(ts), dtype=bool)
+        if where.ts_min is not None:
+            keep &= ts >= where.ts_min
+        if where.ts_max is not None:
+            keep &= ts < where.ts_max
+        return rows[keep] if rows is not None else np.flatnonzero(keep)
 
     def _sims(self, vector: np.ndarray) -> np.ndarray:
         key = vector.astype(np.float32).tobytes()
@@ -181,21 +215,18 @@ class VectorFile:
         sims = self._sims(vector)
         if not len(sims):
             return []
-        if where is not None:
-            outlets, ts = self._arrays()
-            mask = np.ones(len(sims), dtype=bool)
-            if where.outlets is not None:
-                codes = [self._outlet_codes[o] for o in where.outlets if o in self._outlet_codes]
-                mask &= np.isin(outlets, codes)
-            if where.ts_min is not None:
-                mask &= ts >= where.ts_min
-            if where.ts_max is not None:
-                mask &= ts < where.ts_max
-            sims = np.where(mask, sims, -2.0)
-        count = min(n, len(sims))
-        top = np.argpartition(-sims, count - 1)[:count] if len(sims) > count else np.arange(len(sims))
-        top = top[np.argsort(-sims[top], kind="stable")]
-        return [VectorHit(self._ids[i], self._articles[i], self._ts[i], float(sims[i])) for i in top if sims[i] > -2.0]
+        rows = self._candidate_rows(where) if where is not None else None
+        scores = sims if rows is None else sims[rows]
+        count = min(n, len(scores))
+        if count <= 0:
+            return []
+        # A partial selection of the n best, then a sort of those n only (not of every row).
+        top = np.argpartition(-scores, count - 1)[:count] if len(scores) > count else np.arange(len(scores))
+        top = top[np.argsort(-scores[top], kind="stable")]
+        picked = top if rows is None else rows[top]
+        return [
+            VectorHit(self._ids[i], self._articles[i], self._ts[i], float(sims[i])) for i in picked if sims[i] > -2.0
+        ]
 
     def similarities(self, vector: np.ndarray, chunk_ids: Sequence[str]) -> dict[str, float]:
         sims = self._sims(vector)
