@@ -274,6 +274,12 @@ class LexicalIndex:
             return True
         target = store.generation()
         changed = store.records_since(state.generation)
+        if self.vectors.rows >= self.vectors.cluster_rows and not self.vectors.clusters.usable(
+            self.vectors.rows, self.vectors.dim
+        ):
+            with self._write_lock:  # a one-time migration (an index that grew past the size before lists)
+                self.reload()
+                self.vectors.ensure_clusters()
         if not changed:
             if target > state.generation:
                 with self._write_lock:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.clusters import LISTS, Clusters
 from index.models import ChunkFilter
 from index.store import ChunkRecord
 
@@ -41,8 +42,10 @@ class VectorHit:
 class VectorFile:
     """The vector rows of one lexical index folder."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, cluster_rows: int = 100_000) -> None:
         self.folder = folder
+        self.cluster_rows = cluster_rows
+        self.clusters = Clusters(folder, min_rows=cluster_rows)
         self.dim = 0
         self._rows = 0  # rows this object has read
         self._tsv_bytes = 0
@@ -82,16 +85,30 @@ class VectorFile:
                 pass
             if path.stat().st_size > size:
                 os.truncate(path, size)
+        lists = self._path(LISTS)
+        if lists.exists() and lists.stat().st_size > rows * 2:
+            os.truncate(lists, rows * 2)
 
     def reset(self) -> None:
         for name in ("vectors.f32", "rows.tsv", "alive.u8"):
             self._path(name).unlink(missing_ok=True)
-        self.__init__(self.folder)  # type: ignore[misc]
+        self.clusters.remove()
+        self.__init__(self.folder, self.cluster_rows)  # type: ignore[misc]
+
+    def ensure_clusters(self) -> bool:
+        """Writer (under the lock): train the lists when the committed rows reached their size; True if trained."""
+        if self._rows < self.cluster_rows or self.dim == 0 or self.clusters.usable(self._rows, self.dim):
+            return False
+        self.truncate(self._rows, self._tsv_bytes, self.dim)
+        stored = np.memmap(self._path("vectors.f32"), dtype=np.float32, mode="r", shape=(self._rows, self.dim))
+        self.clusters.train(stored, self.dim)
+        del stored
+        return True
 
     def follow(self, rows: int, tsv_bytes: int, dim: int, epoch: str) -> None:
         """Read the rows committed since the last call (O(new rows))."""
         if rows < self._rows or epoch != self.epoch:  # rebuilt: start over
-            self.__init__(self.folder)  # type: ignore[misc]
+            self.__init__(self.folder, self.cluster_rows)  # type: ignore[misc]
             self.epoch = epoch
         self.dim = dim
         self._read_rows(rows, tsv_bytes)
@@ -146,6 +163,10 @@ class VectorFile:
                     handle.flush()
                     os.fsync(handle.fileno())
             rows, tsv = self._rows + len(chunks), self._tsv_bytes + len(lines)
+            if rows >= self.cluster_rows or self.clusters.listed_rows():
+                stored = np.memmap(self._path("vectors.f32"), dtype=np.float32, mode="r", shape=(rows, self.dim))
+                self.clusters.extend(stored, self._rows, self.dim)
+                del stored
         else:
             rows, tsv = self._rows, self._tsv_bytes
         self._read_rows(rows, tsv)
@@ -208,15 +229,39 @@ class VectorFile:
         self._last = (key, sims)
         return sims
 
+    def _clustered(self) -> bool:
+        return self.clusters.usable(self._rows, self.dim)
+
+    def _exact(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Cosine of ``vector`` with these rows (ascending), -2 for dead rows."""
+        matrix = np.memmap(self._path("vectors.f32"), dtype=np.float32, mode="r", shape=(self._rows, self.dim))
+        alive = np.memmap(self._path("alive.u8"), dtype=np.uint8, mode="r", shape=(self._rows,))
+        sims = np.asarray(matrix[rows] @ vector.astype(np.float32), dtype=np.float32)
+        sims[alive[rows] == 0] = -2.0
+        return sims
+
     def search(self, vector: np.ndarray, n: int, where: ChunkFilter | None) -> list[VectorHit]:
-        """The ``n`` nearest live chunks within ``where`` (exact cosine; vectors are unit length)."""
+        """The ``n`` nearest live chunks within ``where`` (exact cosine; vectors are unit length).
+
+        Above the clusters' row count, the rows of the nearest lists are ranked instead of every
+        row (a filter that leaves few rows is still searched exactly, over those rows only).
+        """
         if where is not None and where.empty:
             return []
-        sims = self._sims(vector)
-        if not len(sims):
+        if self._rows == 0 or self.dim == 0:
             return []
         rows = self._candidate_rows(where) if where is not None else None
-        scores = sims if rows is None else sims[rows]
+        if self._clustered():
+            if rows is None or len(rows) > self._rows // 8:
+                listed = self.clusters.candidates(vector, self._rows, self.dim)
+                rows = listed if rows is None else np.intersect1d(listed, rows, assume_unique=True)
+            scores = self._exact(vector, rows)
+            return self._best(rows, scores, n)
+        sims = self._sims(vector)
+        return self._best(rows, sims if rows is None else sims[rows], n)
+
+    def _best(self, rows: np.ndarray | None, scores: np.ndarray, n: int) -> list[VectorHit]:
+        """The ``n`` best of ``scores`` (for ``rows``, or every row when None), best first."""
         count = min(n, len(scores))
         if count <= 0:
             return []
@@ -225,12 +270,20 @@ class VectorFile:
         top = top[np.argsort(-scores[top], kind="stable")]
         picked = top if rows is None else rows[top]
         return [
-            VectorHit(self._ids[i], self._articles[i], self._ts[i], float(sims[i])) for i in picked if sims[i] > -2.0
+            VectorHit(self._ids[i], self._articles[i], self._ts[i], float(s))
+            for i, s in zip(picked.tolist(), scores[top].tolist(), strict=True)
+            if s > -2.0
         ]
 
     def similarities(self, vector: np.ndarray, chunk_ids: Sequence[str]) -> dict[str, float]:
+        rows = {c: self._row_of[c] for c in chunk_ids if c in self._row_of and self._row_of[c] < self._rows}
+        if not rows:
+            return {}
+        if self._clustered():  # only these rows, not a pass over every row
+            ordered = sorted(rows.items(), key=lambda kv: kv[1])
+            scores = self._exact(vector, np.asarray([r for _, r in ordered], dtype=np.int64))
+            return {c: float(v) for (c, _), v in zip(ordered, scores.tolist(), strict=True) if v > -2.0}
         sims = self._sims(vector)
-        rows = {c: self._row_of[c] for c in chunk_ids if c in self._row_of}
         return {c: float(sims[r]) for c, r in rows.items() if r < len(sims) and sims[r] > -2.0}
 
 
