@@ -274,6 +274,12 @@ class LexicalIndex:
             return True
         target = store.generation()
         changed = store.records_since(state.generation)
+        if self.vectors.rows >= self.vectors.cluster_rows and not self.vectors.clusters.usable(
+            self.vectors.rows, self.vectors.dim
+        ):
+            with self._write_lock:  # a one-time migration (an index that grew past the size before lists)
+                self.reload()
+                self.vectors.ensure_clusters()
         if not changed:
             if target > state.generation:
                 with self._write_lock:
@@ -413,8 +419,17 @@ class LexicalIndex:
     def _within(self, index: tantivy.Index, terms: Sequence[str], chunk_ids: Sequence[str], n: int) -> list[LexicalHit]:
         if not terms or not chunk_ids:
             return []
+        # One term query per id, not a term-set query: the set is matched against the whole id
+        # term dictionary (measured at 22k chunks: 0.60 -> 0.32 ms CPU for 60 chunks, 0.98 -> 0.60
+        # for their sentences).
         ids = tantivy.Query.const_score_query(
-            tantivy.Query.term_set_query(self._schema, "chunk_id", list(chunk_ids)), 0.0
+            tantivy.Query.boolean_query(
+                [
+                    (tantivy.Occur.Should, tantivy.Query.term_query(self._schema, "chunk_id", c))
+                    for c in dict.fromkeys(chunk_ids)
+                ]
+            ),
+            0.0,
         )
         query = tantivy.Query.boolean_query([(tantivy.Occur.Must, self._text_query(terms)), (tantivy.Occur.Must, ids)])
         return self._hits(index, query, n)

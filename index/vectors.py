@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.clusters import LISTS, Clusters
 from index.models import ChunkFilter
 from index.store import ChunkRecord
 
@@ -41,8 +42,10 @@ class VectorHit:
 class VectorFile:
     """The vector rows of one lexical index folder."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, cluster_rows: int = 100_000) -> None:
         self.folder = folder
+        self.cluster_rows = cluster_rows
+        self.clusters = Clusters(folder, min_rows=cluster_rows)
         self.dim = 0
         self._rows = 0  # rows this object has read
         self._tsv_bytes = 0
@@ -54,7 +57,8 @@ class VectorFile:
         self._ts: list[int] = []
         self._row_of: dict[str, int] = {}
         self._rows_of_article: dict[str, list[int]] = {}
-        self._outlet_arr = np.zeros(0, dtype=np.int32)
+        self._rows_of_outlet: list[list[int]] = []  # per outlet code, its rows in order
+        self._outlet_rows: dict[int, tuple[int, np.ndarray]] = {}  # code -> (rows when built, rows)
         self._ts_arr = np.zeros(0, dtype=np.int64)
         self._arrays_rows = 0
         self._last: tuple[bytes, np.ndarray] | None = None
@@ -81,16 +85,30 @@ class VectorFile:
                 pass
             if path.stat().st_size > size:
                 os.truncate(path, size)
+        lists = self._path(LISTS)
+        if lists.exists() and lists.stat().st_size > rows * 2:
+            os.truncate(lists, rows * 2)
 
     def reset(self) -> None:
         for name in ("vectors.f32", "rows.tsv", "alive.u8"):
             self._path(name).unlink(missing_ok=True)
-        self.__init__(self.folder)  # type: ignore[misc]
+        self.clusters.remove()
+        self.__init__(self.folder, self.cluster_rows)  # type: ignore[misc]
+
+    def ensure_clusters(self) -> bool:
+        """Writer (under the lock): train the lists when the committed rows reached their size; True if trained."""
+        if self._rows < self.cluster_rows or self.dim == 0 or self.clusters.usable(self._rows, self.dim):
+            return False
+        self.truncate(self._rows, self._tsv_bytes, self.dim)
+        stored = np.memmap(self._path("vectors.f32"), dtype=np.float32, mode="r", shape=(self._rows, self.dim))
+        self.clusters.train(stored, self.dim)
+        del stored
+        return True
 
     def follow(self, rows: int, tsv_bytes: int, dim: int, epoch: str) -> None:
         """Read the rows committed since the last call (O(new rows))."""
         if rows < self._rows or epoch != self.epoch:  # rebuilt: start over
-            self.__init__(self.folder)  # type: ignore[misc]
+            self.__init__(self.folder, self.cluster_rows)  # type: ignore[misc]
             self.epoch = epoch
         self.dim = dim
         self._read_rows(rows, tsv_bytes)
@@ -109,7 +127,10 @@ class VectorFile:
             if outlet not in self._outlet_codes:
                 self._outlet_codes[outlet] = len(self._outlet_names)
                 self._outlet_names.append(outlet)
-            self._outlet.append(self._outlet_codes[outlet])
+                self._rows_of_outlet.append([])
+            code = self._outlet_codes[outlet]
+            self._outlet.append(code)
+            self._rows_of_outlet[code].append(row)
             self._ts.append(int(ts))
             self._row_of[chunk_id] = row
             self._rows_of_article.setdefault(article_id, []).append(row)
@@ -142,6 +163,10 @@ class VectorFile:
                     handle.flush()
                     os.fsync(handle.fileno())
             rows, tsv = self._rows + len(chunks), self._tsv_bytes + len(lines)
+            if rows >= self.cluster_rows or self.clusters.listed_rows():
+                stored = np.memmap(self._path("vectors.f32"), dtype=np.float32, mode="r", shape=(rows, self.dim))
+                self.clusters.extend(stored, self._rows, self.dim)
+                del stored
         else:
             rows, tsv = self._rows, self._tsv_bytes
         self._read_rows(rows, tsv)
@@ -154,12 +179,42 @@ class VectorFile:
             return None
         return self._ids[row], self._articles[row], self._outlet_names[self._outlet[row]], self._ts[row]
 
-    def _arrays(self) -> tuple[np.ndarray, np.ndarray]:
+    def _times(self) -> np.ndarray:
         if self._arrays_rows != self._rows:
-            self._outlet_arr = np.asarray(self._outlet, dtype=np.int32)
             self._ts_arr = np.asarray(self._ts, dtype=np.int64)
             self._arrays_rows = self._rows
-        return self._outlet_arr, self._ts_arr
+        return self._ts_arr
+
+    def _rows_in(self, outlets: Sequence[str]) -> np.ndarray:
+        """Rows of these outlets, ascending (kept per outlet, extended as rows are appended)."""
+        parts = []
+        for outlet in dict.fromkeys(outlets):
+            code = self._outlet_codes.get(outlet)
+            if code is None:
+                continue
+            built = self._outlet_rows.get(code)
+            if built is None or built[0] != self._rows:
+                built = (self._rows, np.asarray(self._rows_of_outlet[code], dtype=np.int64))
+                self._outlet_rows[code] = built
+            parts.append(built[1])
+        if not parts:
+            return np.zeros(0, dtype=np.int64)
+        return parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
+
+    def _candidate_rows(self, where: ChunkFilter) -> np.ndarray | None:
+        """Rows ``where`` allows (None: every row). An outlet filter is a lookup, not a scan of every row."""
+        rows = self._rows_in(where.outlets) if where.outlets is not None else None
+        if where.ts_min is None and where.ts_max is None:
+            return rows
+        ts = self._times()
+        if rows is not None:
+            ts = ts[rows]
+        keep = np.ones(len(ts), dtype=bool)
+        if where.ts_min is not None:
+            keep &= ts >= where.ts_min
+        if where.ts_max is not None:
+            keep &= ts < where.ts_max
+        return rows[keep] if rows is not None else np.flatnonzero(keep)
 
     def _sims(self, vector: np.ndarray) -> np.ndarray:
         key = vector.astype(np.float32).tobytes()
@@ -174,32 +229,61 @@ class VectorFile:
         self._last = (key, sims)
         return sims
 
+    def _clustered(self) -> bool:
+        return self.clusters.usable(self._rows, self.dim)
+
+    def _exact(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Cosine of ``vector`` with these rows (ascending), -2 for dead rows."""
+        matrix = np.memmap(self._path("vectors.f32"), dtype=np.float32, mode="r", shape=(self._rows, self.dim))
+        alive = np.memmap(self._path("alive.u8"), dtype=np.uint8, mode="r", shape=(self._rows,))
+        sims = np.asarray(matrix[rows] @ vector.astype(np.float32), dtype=np.float32)
+        sims[alive[rows] == 0] = -2.0
+        return sims
+
     def search(self, vector: np.ndarray, n: int, where: ChunkFilter | None) -> list[VectorHit]:
-        """The ``n`` nearest live chunks within ``where`` (exact cosine; vectors are unit length)."""
+        """The ``n`` nearest live chunks within ``where`` (exact cosine; vectors are unit length).
+
+        Above the clusters' row count, the rows of the nearest lists are ranked instead of every
+        row (a filter that leaves few rows is still searched exactly, over those rows only).
+        """
         if where is not None and where.empty:
             return []
-        sims = self._sims(vector)
-        if not len(sims):
+        if self._rows == 0 or self.dim == 0:
             return []
-        if where is not None:
-            outlets, ts = self._arrays()
-            mask = np.ones(len(sims), dtype=bool)
-            if where.outlets is not None:
-                codes = [self._outlet_codes[o] for o in where.outlets if o in self._outlet_codes]
-                mask &= np.isin(outlets, codes)
-            if where.ts_min is not None:
-                mask &= ts >= where.ts_min
-            if where.ts_max is not None:
-                mask &= ts < where.ts_max
-            sims = np.where(mask, sims, -2.0)
-        count = min(n, len(sims))
-        top = np.argpartition(-sims, count - 1)[:count] if len(sims) > count else np.arange(len(sims))
-        top = top[np.argsort(-sims[top], kind="stable")]
-        return [VectorHit(self._ids[i], self._articles[i], self._ts[i], float(sims[i])) for i in top if sims[i] > -2.0]
+        rows = self._candidate_rows(where) if where is not None else None
+        if self._clustered():
+            if rows is None or len(rows) > self._rows // 8:
+                listed = self.clusters.candidates(vector, self._rows, self.dim)
+                rows = listed if rows is None else np.intersect1d(listed, rows, assume_unique=True)
+            scores = self._exact(vector, rows)
+            return self._best(rows, scores, n)
+        sims = self._sims(vector)
+        return self._best(rows, sims if rows is None else sims[rows], n)
+
+    def _best(self, rows: np.ndarray | None, scores: np.ndarray, n: int) -> list[VectorHit]:
+        """The ``n`` best of ``scores`` (for ``rows``, or every row when None), best first."""
+        count = min(n, len(scores))
+        if count <= 0:
+            return []
+        # A partial selection of the n best, then a sort of those n only (not of every row).
+        top = np.argpartition(-scores, count - 1)[:count] if len(scores) > count else np.arange(len(scores))
+        top = top[np.argsort(-scores[top], kind="stable")]
+        picked = top if rows is None else rows[top]
+        return [
+            VectorHit(self._ids[i], self._articles[i], self._ts[i], float(s))
+            for i, s in zip(picked.tolist(), scores[top].tolist(), strict=True)
+            if s > -2.0
+        ]
 
     def similarities(self, vector: np.ndarray, chunk_ids: Sequence[str]) -> dict[str, float]:
+        rows = {c: self._row_of[c] for c in chunk_ids if c in self._row_of and self._row_of[c] < self._rows}
+        if not rows:
+            return {}
+        if self._clustered():  # only these rows, not a pass over every row
+            ordered = sorted(rows.items(), key=lambda kv: kv[1])
+            scores = self._exact(vector, np.asarray([r for _, r in ordered], dtype=np.int64))
+            return {c: float(v) for (c, _), v in zip(ordered, scores.tolist(), strict=True) if v > -2.0}
         sims = self._sims(vector)
-        rows = {c: self._row_of[c] for c in chunk_ids if c in self._row_of}
         return {c: float(sims[r]) for c, r in rows.items() if r < len(sims) and sims[r] > -2.0}
 
 
