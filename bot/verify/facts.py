@@ -17,6 +17,7 @@ download at run time. The model is loaded on first use, not at import.
 from __future__ import annotations
 
 import calendar
+import itertools
 import json
 import logging
 import math
@@ -52,6 +53,8 @@ FEATURES = (
     "n_novel_ents",
     "negs_s",
     "neg_mismatch",
+    "frac_novel_bigrams",
+    "n_ents_new_word",
 )
 
 
@@ -145,11 +148,12 @@ def _numbers(tokens: Sequence[Token]) -> set[float]:
 
 @dataclass(frozen=True, slots=True)
 class SourceFacts:
-    """What a source text offers a statement: its word keys, numbers, sentences and their negation."""
+    """What a source text offers a statement: its word keys, numbers, word pairs, sentences and their negation."""
 
     words: frozenset[str]
     numbers: frozenset[float]
     sentences: tuple[tuple[frozenset[str], bool], ...]  # content keys and negation of each sentence
+    bigrams: frozenset[tuple[str, str]] = frozenset()  # adjacent lemmas, punctuation skipped
 
     @classmethod
     def of(cls, doc: Doc) -> SourceFacts:
@@ -158,7 +162,13 @@ class SourceFacts:
             (frozenset(t.lemma_.lower() for t in sent if t.pos_ in CONTENT_POS), any(_is_negation(t) for t in sent))
             for sent in doc.sents
         )
-        return cls(frozenset(words), frozenset(_numbers(list(doc))), sentences)
+        return cls(frozenset(words), frozenset(_numbers(list(doc))), sentences, frozenset(_bigrams(doc)))
+
+
+def _bigrams(tokens: Doc | Span) -> list[tuple[str, str]]:
+    """Adjacent word lemmas ("buy butter"): an edit inside a copied phrase breaks the pairs around it."""
+    lemmas = [t.lemma_.lower() for t in tokens if not (t.is_punct or t.is_space)]
+    return list(itertools.pairwise(lemmas))
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +189,14 @@ class FactCheck:
 
 def _found(token: Token, source: SourceFacts) -> bool:
     return _key(token) in source.words or token.lemma_.lower() in source.words
+
+
+def _novel_word(token: Token, source: SourceFacts) -> bool:
+    """A word of the statement the source never uses (numbers compared by value); stop words and punctuation aside."""
+    if token.is_stop or token.is_punct or token.is_space:
+        return False
+    numbers = _numbers([token])
+    return not _found(token, source) and not (numbers and numbers <= source.numbers)
 
 
 def _entity_found(entity: Span, source: SourceFacts) -> bool:
@@ -208,6 +226,9 @@ def align(statement: Doc, source: SourceFacts) -> FactCheck:
     content = [t for t in statement if t.pos_ in CONTENT_POS and not t.is_stop and (t.is_alpha or t.like_num)]
     novel = [t for t in content if not _found(t, source) and not (_numbers([t]) and _numbers([t]) <= source.numbers)]
     novel_ents = [e for e in statement.ents if not _entity_found(e, source)]
+    # An entity with any word the source lacks, amounts included ("salted butter", "20 euros" for "20 dollars").
+    new_word_ents = [e for e in statement.ents if any(_novel_word(t, source) for t in e)]
+    pairs = _bigrams(statement)
     loose_numbers = [t for t in novel if _numbers([t]) and t.ent_type_ == ""]
     negations = sum(1 for t in statement if _is_negation(t))
     mismatch = _negation_mismatch(statement, source)
@@ -223,6 +244,8 @@ def align(statement: Doc, source: SourceFacts) -> FactCheck:
         "n_novel_ents": float(len(novel_ents)),
         "negs_s": float(negations),
         "neg_mismatch": float(mismatch),
+        "frac_novel_bigrams": sum(1 for p in pairs if p not in source.bigrams) / max(1, len(pairs)),
+        "n_ents_new_word": float(len(new_word_ents)),
     }
     missing = [e.text for e in novel_ents] + [t.text for t in loose_numbers]
     return FactCheck(features, tuple(dict.fromkeys(missing)), mismatch)

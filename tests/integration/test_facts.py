@@ -63,6 +63,32 @@ def test_a_swapped_entity_scores_below_the_original(facts: FactSupport) -> None:
     assert swapped.probability < original.probability
 
 
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        ("Regulators did not comment on the deal.", 0.0),  # verbatim: every word pair is the source's
+        ("Sales rose 12% in the quarter.", 0.0),
+        ("Regulators did not comment on the big deal.", 2 / 7),  # an inserted word breaks the pairs around it
+    ],
+)
+def test_word_pairs_the_source_lacks(facts: FactSupport, statement: str, expected: float) -> None:
+    assert facts.check(statement, SOURCE).check.features["frac_novel_bigrams"] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("statement", "count"),
+    [
+        ("TikTok would pay $2.7 billion to settle the case.", 0),  # the source's own entities
+        ("Chew's TikTok would pay $2.7bn.", 0),  # the same amount written another way, a surname
+        ("The company said on 7 March 2021 that TikTok would pay.", 1),  # the day and year are there, the month is not
+        ("TikTok would pay 2.7bn dollars.", 1),  # a word the source spells as a symbol: a weak signal, not a verdict
+        ("Tumblr would pay $2.7 billion to settle the case.", 1),
+    ],
+)
+def test_entities_with_a_word_the_source_lacks(facts: FactSupport, statement: str, count: int) -> None:
+    assert facts.check(statement, SOURCE).check.features["n_ents_new_word"] == count
+
+
 def test_the_shipped_model_file_matches_its_schema() -> None:
     model = SupportModel.load(DEFAULT_MODEL_FILE)
     assert model.name == "support"
