@@ -55,6 +55,7 @@ _WORD = re.compile(r"\w+")
 _CAPITALISED_RUN = re.compile(r"[A-Z][\w'\u2019&-]*(?:\s+(?:(?:of|and|for|the|on)\s+)?[A-Z][\w'\u2019&-]*)+")
 INITIALS = "initials:"  # marks a name's initials among a passage's tokens (no word contains ":")
 _SOURCE_PREPOSITIONS = frozenset({"by", "from", "in", "at", "on"})
+MIN_CORE_WORDS = 3  # fewer left once attribution words and the asked-for noun go: keep them
 MOST_NAMES_MISSING = 0.5  # a question missing this share of its (non-source) names is refused
 _MONTH_NAMES = frozenset(m.lower() for m in (*calendar.month_name, *calendar.month_abbr) if m)
 
@@ -433,13 +434,19 @@ class Answerability:
         sources = frozenset(e.text for e in [*entities, *untagged] if self.types.is_source(e))
         phrase, labels = self.types.labels_for(doc)
         slot = answer_slot(doc)
-        skip = self.types.attribution_tokens(doc) | slot
-        core = " ".join(t.text for t in doc if t.i not in skip)
+        attribution = self.types.attribution_tokens(doc)
+        words = frozenset(content_words(question))
+        # A short question is about what it names ("What is the best banana bread recipe?"): keep it all.
+        for skip in (attribution | slot, attribution):
+            core = frozenset(content_words(" ".join(t.text for t in doc if t.i not in skip)))
+            if len(core) >= MIN_CORE_WORDS:
+                words = core
+                break
         # "Which pop star …", "Who is the individual …": a particular one is asked for, named in news.
         slot_labels = labels or (NAME_LABELS if slot else frozenset())
         return QuestionNeeds(
             names,
-            frozenset(content_words(core)),
+            words,
             phrase,
             labels,
             _tokens(question),

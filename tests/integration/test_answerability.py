@@ -164,6 +164,8 @@ def test_the_noun_naming_what_is_asked_for_is_not_a_word_to_find(check: Answerab
     assert "individual" not in check.needs("Who is the individual who bought the Soho Arms pub?").words
     assert "club" not in check.needs("What is the name of the club that won the County Cup?").words
     assert "club" in check.needs("When did the club win the County Cup?").words
+    # A question that is little more than the noun is about it: its words stay.
+    assert {"banana", "recip"} <= check.needs("What is the best banana bread recipe?").words
 
 
 def test_a_name_given_as_its_initials_is_found_spelled_out(check: Answerability) -> None:
