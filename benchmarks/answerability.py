@@ -75,12 +75,16 @@ def rule(policy: AnswerabilityPolicy) -> Any:
 
     def refuse(row: dict[str, Any]) -> bool:
         answered, _ = policy.decide(
-            missing=row["missing"],
+            absent_sources=row["absent_sources"],
+            absent_names=row["absent_names"],
+            names=row["names"],
             phrase=row["phrase"] if row["typed"] else None,
             candidate=row["candidate"],
             coverage=row["coverage"],
             best_sentence=row["best_sentence"],
             dense_bar_met=row["dense_ok"],
+            candidate_coverage=row["candidate_coverage"],
+            absent_share=row["absent_share"],
         )
         return not answered
 

@@ -17,6 +17,7 @@ download at run time. The model is loaded on first use, not at import.
 from __future__ import annotations
 
 import calendar
+import difflib
 import itertools
 import json
 import logging
@@ -393,6 +394,53 @@ def slot_conflict(a: Doc, b: Doc, min_shared: float = 0.6, min_words: int = 2) -
             for y in only_b:
                 if _role(x) == _role(y):
                     return SlotConflict(x.label_ or y.label_ or _NAME, x.text, y.text)
+    return swapped_value(a, b)
+
+
+def swapped_value(a: Doc, b: Doc, min_same: float = 0.8, max_span: int = 4) -> SlotConflict | None:
+    """Two wordings of one sentence that differ only where a name or a number is replaced.
+
+    The parse of two near-identical sentences can differ ("Purdy's been" is a passive subject,
+    "Stafford's been" an active one) and the small model misses names ("Zhao's exit": a noun), so
+    the role test above can miss a swap that a word-by-word alignment shows: every difference is a
+    replacement of at most ``max_span`` words, one side a name (an entity or a proper noun) and the
+    other capitalised, or both numbers of different value; at least ``min_same`` of the shorter
+    sentence's words are identical. Added words ("Donald Trump" for "Trump") are detail, not a conflict.
+    """
+    ta = [t for t in a if not (t.is_punct or t.is_space)]
+    tb = [t for t in b if not (t.is_punct or t.is_space)]
+    if not ta or not tb:
+        return None
+    matcher = difflib.SequenceMatcher(a=[_key(t) for t in ta], b=[_key(t) for t in tb], autojunk=False)
+    opcodes = matcher.get_opcodes()
+    same = sum(i2 - i1 for tag, i1, i2, _, _ in opcodes if tag == "equal")
+    changed = [(ta[i1:i2], tb[j1:j2]) for tag, i1, i2, j1, j2 in opcodes if tag != "equal"]
+    if not changed or same < min_same * min(len(ta), len(tb)):
+        return None
+    if any(not x or not y or len(x) > max_span or len(y) > max_span for x, y in changed):
+        return None  # an insertion or a deletion adds or drops detail
+    labels = [_swap_label(x, y) for x, y in changed]
+    if any(label is None for label in labels):
+        return None
+    x, y = changed[0]
+    return SlotConflict(labels[0] or _NAME, " ".join(t.text for t in x), " ".join(t.text for t in y))
+
+
+def _swap_label(x: Sequence[Token], y: Sequence[Token]) -> str | None:
+    """The kind of slot where ``x`` was replaced by ``y``: a name, a number, or None (another word)."""
+
+    def named(tokens: Sequence[Token]) -> bool:
+        return any(t.pos_ == "PROPN" or t.ent_type_ in NAME_LABELS for t in tokens)
+
+    def capitalised(tokens: Sequence[Token]) -> bool:
+        words = [t for t in tokens if t.is_alpha]
+        return bool(words) and all(t.text[:1].isupper() for t in words)
+
+    if (named(x) and capitalised(y)) or (named(y) and capitalised(x)):
+        return next((t.ent_type_ for t in (*x, *y) if t.ent_type_ in NAME_LABELS), _NAME)
+    values_x, values_y = _numbers(list(x)), _numbers(list(y))
+    if values_x and values_y and values_x != values_y:
+        return next((t.ent_type_ for t in (*x, *y) if t.ent_type_ in VALUE_LABELS), "CARDINAL")
     return None
 
 

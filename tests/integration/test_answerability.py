@@ -146,3 +146,73 @@ def test_one_missing_name_among_several_does_not_refuse(check: Answerability) ->
     question = "Which club beat Oakmere Town at Riverside Park after losing to Kellham Rovers in March?"
     evidence = check.assess(question, [passage], dense_bar_met=True)
     assert evidence.answerable, evidence.reason
+
+
+def test_where_a_question_was_reported_is_not_part_of_what_it_asks(check: Answerability) -> None:
+    """ "as reported by one outlet", "according to the Oakmere Echo": passages do not repeat these words."""
+    needs = check.needs(
+        "Which club, as reported by one outlet and according to the Oakmere Echo, beat Oakmere Town on penalties?"
+    )
+    assert {"report", "outlet", "accord", "echo"}.isdisjoint(needs.words), needs.words
+    assert {"beat", "penalti"} <= needs.words
+    # A report that is the topic, not the source, stays a word to find.
+    assert "report" in check.needs("What did the council's budget report find about the shortfall?").words
+
+
+def test_the_noun_naming_what_is_asked_for_is_not_a_word_to_find(check: Answerability) -> None:
+    assert {"pop", "star"}.isdisjoint(check.needs("Which pop star played Riverside Park in June?").words)
+    assert "individual" not in check.needs("Who is the individual who bought the Soho Arms pub?").words
+    assert "club" not in check.needs("What is the name of the club that won the County Cup?").words
+    assert "club" in check.needs("When did the club win the County Cup?").words
+    # A question that is little more than the noun is about it: its words stay.
+    assert {"banana", "recip"} <= check.needs("What is the best banana bread recipe?").words
+
+
+def test_a_name_given_as_its_initials_is_found_spelled_out(check: Answerability) -> None:
+    passage = _passage("European Union regulators warned Halden Home about its delivery contracts on Monday.")
+    evidence = check.assess("Which company did EU regulators warn about delivery contracts?", [passage], True)
+    assert "EU" not in evidence.absent_names and evidence.answerable, evidence.reason
+    other = check.assess("Which company did ITC regulators warn about delivery contracts?", [passage], True)
+    assert other.absent_names == ("ITC",)
+
+
+def _article(text: str, n: int) -> Passage:
+    return Passage(
+        chunk_id=f"c{n}",
+        article_id=f"a{n}",
+        text=text,
+        title=f"Outlet {n} report",
+        outlet=f"Outlet {n}",
+        url=None,
+        published_at=None,
+        start=0,
+        end=len(text),
+    )
+
+
+MULTI_HOP = [
+    "Halden Home opened a second warehouse on Mill Lane, hiring forty staff from the town.",
+    "Customers praised Halden Home for next-day delivery of sofas and beds across the county.",
+    "Halden Home was fined by trading standards over misleading discount labels in its showroom.",
+]
+
+
+def test_a_multi_hop_question_is_answered_by_the_name_its_passages_share(check: Answerability) -> None:
+    """Each passage holds one fact of the question and names the answer; no sentence covers it all,
+    and the question's other name (Kellham Council, a detail of a fact none prints) is absent."""
+    question = (
+        "Which company, praised for next-day delivery of sofas, was fined over misleading discount labels "
+        "and opened a second warehouse on Mill Lane approved by Kellham Council?"
+    )
+    evidence = check.assess(question, [_article(t, n) for n, t in enumerate(MULTI_HOP)], dense_bar_met=False)
+    assert evidence.answerable, evidence.to_dict()
+    assert evidence.candidate == "Halden Home" and evidence.candidate_coverage >= 0.5
+
+
+def test_passages_sharing_a_name_do_not_answer_a_question_about_other_facts(check: Answerability) -> None:
+    question = (
+        "Which company, sued by Kellham Council over unpaid rates, moved its head office to Leeds "
+        "and appointed Tom Ashworth as chief executive?"
+    )
+    evidence = check.assess(question, [_article(t, n) for n, t in enumerate(MULTI_HOP)], dense_bar_met=False)
+    assert not evidence.answerable, evidence.to_dict()
