@@ -176,7 +176,9 @@ class HybridRetriever:
         q = _Question(vector=vector.astype(np.float32), whole_question=question)
         whole = self._lexical(q, question, base, self.candidates)
         q.whole.update(whole)
-        q.whole_top = max(self._lexical(q, question, None, 1).values(), default=0.0)
+        # The best score over the whole index: the search just made when nothing filters it.
+        everywhere = whole if base is None else self._lexical(q, question, None, 1)
+        q.whole_top = max(everywhere.values(), default=0.0)
         global_lists, global_raw = self._search(q, whole, base)
         clause_lists: list[list[str]] = []
         # Split and read once: the outlet searches and the decomposition both use the parts.
