@@ -118,9 +118,10 @@ def _app(data_dir: Path) -> Any:
     return Factdesk.from_settings(load_settings(None, data_dir=data_dir), embeddings=HashEmbeddings())
 
 
-def _rss_mib() -> float:
+def _rss_mib(field: str = "VmRSS") -> float:
+    """Resident memory; ``RssFile`` is the mapped vector rows' share (page cache the kernel can reclaim)."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -156,6 +157,8 @@ def reader_child(data_dir: Path, queries: Path, n: int) -> None:
             # CPU time of the reader process (all its threads): less at the mercy of a shared machine's load.
             "retrieval_cpu_p50_ms": statistics.median(cpu),
             "rss_mib": _rss_mib(),
+            "rss_anon_mib": _rss_mib("RssAnon"),
+            "rss_file_mib": _rss_mib("RssFile"),
         }
         print(json.dumps(result), flush=True)
         sys.stdin.readline()  # the parent ingested 5 articles in another process
@@ -235,6 +238,8 @@ def main() -> None:
         "reader_first_question_s": round(warm["reader_first_question_s"], 2),
         "first_question_after_ingest_s": round(after["first_question_after_ingest_s"], 3),
         "rss_mib": round(warm["rss_mib"]),
+        "rss_anon_mib": round(warm["rss_anon_mib"]),
+        "rss_file_mib": round(warm["rss_file_mib"]),
         "disk_mib": round(_disk_mib(args.data_dir)),
         "cpus": os.cpu_count(),
         "load_average_1m_start_end": [round(started_load, 1), round(os.getloadavg()[0], 1)],

@@ -4,7 +4,7 @@ Exact cosine over every row costs one pass over the whole vector file per questi
 220k chunks, 1.7 GB at 1.1M): the one part of a question that stays linear in the corpus. Above
 ``min_rows`` rows the writer trains k-means centroids once (a sample of rows, a few
 iterations) and from then on appends each new row's nearest centroid to ``lists.u16``; a
-search scores the centroids, reads the rows of the ``probe`` nearest lists and ranks those
+search scores the centroids, reads the rows of the nearest 1/16 of the lists and ranks those
 exactly. Below ``min_rows`` nothing changes (every row is scored), so small indexes keep
 exact results.
 
@@ -37,13 +37,11 @@ class Clusters:
         self,
         folder: Path,
         min_rows: int = 100_000,
-        probe: int = 24,
         sample: int = 25_000,
         iterations: int = 8,
     ) -> None:
         self.folder = folder
         self.min_rows = min_rows
-        self.probe = probe
         self.sample = sample
         self.iterations = iterations
         self._centroids: np.ndarray | None = None
@@ -138,13 +136,15 @@ class Clusters:
         return rows >= self.min_rows and self.centroids(dim) is not None and self.listed_rows() >= rows
 
     def candidates(self, vector: np.ndarray, rows: int, dim: int) -> np.ndarray:
-        """Rows of the ``probe`` lists nearest ``vector``, plus rows added since the lists were grouped (sorted)."""
+        """Rows of the lists nearest ``vector``, plus rows added since the lists were grouped (sorted)."""
         centroids = self.centroids(dim)
         assert centroids is not None
         if self._grouped_rows == 0 or rows - self._grouped_rows > max(20_000, rows // 20) or rows < self._grouped_rows:
             self._group(rows, len(centroids))
         scores = centroids @ vector.astype(np.float32)
-        probe = min(max(self.probe, len(centroids) // 16), len(centroids))  # at least 1/16 of the lists
+        # The nearest 1/16 of the lists (measured on MiniLM rows: 0.988 of the exact top-60; a
+        # budget of 1/16 of the rows instead took fewer, larger lists and found 0.866).
+        probe = min(max(8, len(centroids) // 16), len(centroids))
         nearest = np.argpartition(-scores, probe - 1)[:probe]
         parts = [self._order[self._starts[i] : self._starts[i + 1]] for i in nearest]
         parts.append(np.arange(self._grouped_rows, rows, dtype=np.int64))

@@ -62,6 +62,8 @@ class VectorFile:
         self._ts_arr = np.zeros(0, dtype=np.int64)
         self._arrays_rows = 0
         self._last: tuple[bytes, np.ndarray] | None = None
+        self._listed: tuple[bytes, np.ndarray, np.ndarray] | None = None  # vector, its list rows, their cosines
+        self._mapped: tuple[int, np.ndarray, np.ndarray] | None = None
         self.epoch = ""
 
     @property
@@ -111,6 +113,7 @@ class VectorFile:
             self.__init__(self.folder, self.cluster_rows)  # type: ignore[misc]
             self.epoch = epoch
         self.dim = dim
+        self._last = self._listed = None  # another process may have killed rows in place
         self._read_rows(rows, tsv_bytes)
 
     def _read_rows(self, rows: int, tsv_bytes: int) -> None:
@@ -137,6 +140,7 @@ class VectorFile:
         self._rows = rows
         self._tsv_bytes = tsv_bytes
         self._last = None
+        self._listed = None
 
     def append(self, chunks: Sequence[ChunkRecord], vectors: np.ndarray, delete: Sequence[str]) -> tuple[int, int]:
         """Kill the rows of ``delete`` (article ids), append ``chunks``; returns the new (rows, tsv bytes)."""
@@ -147,6 +151,7 @@ class VectorFile:
             alive[np.asarray(dead, dtype=np.int64)] = 0
             alive.flush()
             del alive
+            self._last = self._listed = None  # scores kept for a question may include these rows
         if len(chunks):
             matrix = np.ascontiguousarray(vectors, dtype=np.float32)
             self.dim = int(matrix.shape[1])
@@ -222,8 +227,7 @@ class VectorFile:
             return self._last[1]
         if self._rows == 0 or self.dim == 0:
             return np.zeros(0, dtype=np.float32)
-        matrix = np.memmap(self._path("vectors.f32"), dtype=np.float32, mode="r", shape=(self._rows, self.dim))
-        alive = np.memmap(self._path("alive.u8"), dtype=np.uint8, mode="r", shape=(self._rows,))
+        matrix, alive = self._maps()
         sims = np.asarray(matrix @ vector.astype(np.float32), dtype=np.float32)
         sims[alive == 0] = -2.0
         self._last = (key, sims)
@@ -232,10 +236,17 @@ class VectorFile:
     def _clustered(self) -> bool:
         return self.clusters.usable(self._rows, self.dim)
 
+    def _maps(self) -> tuple[np.ndarray, np.ndarray]:
+        """The vector and live-flag files, mapped once per row count (a new map faults its pages in again)."""
+        if self._mapped is None or self._mapped[0] != self._rows:
+            matrix = np.memmap(self._path("vectors.f32"), dtype=np.float32, mode="r", shape=(self._rows, self.dim))
+            alive = np.memmap(self._path("alive.u8"), dtype=np.uint8, mode="r", shape=(self._rows,))
+            self._mapped = (self._rows, matrix, alive)
+        return self._mapped[1], self._mapped[2]
+
     def _exact(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Cosine of ``vector`` with these rows (ascending), -2 for dead rows."""
-        matrix = np.memmap(self._path("vectors.f32"), dtype=np.float32, mode="r", shape=(self._rows, self.dim))
-        alive = np.memmap(self._path("alive.u8"), dtype=np.uint8, mode="r", shape=(self._rows,))
+        matrix, alive = self._maps()
         sims = np.asarray(matrix[rows] @ vector.astype(np.float32), dtype=np.float32)
         sims[alive[rows] == 0] = -2.0
         return sims
@@ -252,13 +263,23 @@ class VectorFile:
             return []
         rows = self._candidate_rows(where) if where is not None else None
         if self._clustered():
-            if rows is None or len(rows) > self._rows // 8:
-                listed = self.clusters.candidates(vector, self._rows, self.dim)
-                rows = listed if rows is None else np.intersect1d(listed, rows, assume_unique=True)
-            scores = self._exact(vector, rows)
-            return self._best(rows, scores, n)
+            if rows is not None and len(rows) <= self._rows // 32:  # a narrow filter: its rows exactly
+                return self._best(rows, self._exact(vector, rows), n)
+            listed, scores = self._listed_scores(vector)
+            if rows is not None:
+                keep = np.isin(listed, rows, assume_unique=True)
+                listed, scores = listed[keep], scores[keep]
+            return self._best(listed, scores, n)
         sims = self._sims(vector)
         return self._best(rows, sims if rows is None else sims[rows], n)
+
+    def _listed_scores(self, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of the lists nearest ``vector`` and their cosines (kept for the question's other searches)."""
+        key = vector.astype(np.float32).tobytes()
+        if self._listed is None or self._listed[0] != key:
+            listed = self.clusters.candidates(vector, self._rows, self.dim)
+            self._listed = (key, listed, self._exact(vector, listed))
+        return self._listed[1], self._listed[2]
 
     def _best(self, rows: np.ndarray | None, scores: np.ndarray, n: int) -> list[VectorHit]:
         """The ``n`` best of ``scores`` (for ``rows``, or every row when None), best first."""

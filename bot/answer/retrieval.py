@@ -293,7 +293,9 @@ class HybridRetriever:
         """The whole question, lexical and dense, within the base filter."""
         whole = self._lexical(q, q.whole_question, search.base, self.config.candidates)
         q.whole.update(whole)
-        q.whole_top = max(self._lexical(q, q.whole_question, None, 1).values(), default=0.0)
+        # The best score over the whole index: the search just made when nothing filters it.
+        everywhere = whole if search.base is None else self._lexical(q, q.whole_question, None, 1)
+        q.whole_top = max(everywhere.values(), default=0.0)
         lists, raw = self._search(q, whole, search.base)
         return _Scored(lists, raw)
 
