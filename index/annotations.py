@@ -147,7 +147,7 @@ class StoredAnnotations:
     is asked for. Bounded: the oldest chunks are forgotten first.
     """
 
-    def __init__(self, store: ChunkStore, pipeline: Callable[[], str], max_chunks: int = 512) -> None:
+    def __init__(self, store: ChunkStore, pipeline: Callable[[], str], max_chunks: int = 256) -> None:
         self.store = store
         self._pipeline = pipeline
         self.max_chunks = max_chunks
