@@ -150,7 +150,7 @@ class Factdesk:
             near_duplicate_threshold=settings.near_duplicate_threshold,
             conflicts=_conflict_guard(analyzer),
             lock_path=settings.ingest_lock_path,
-            annotator=Annotator(analyzer, processes=settings.nlp_processes),
+            annotator=Annotator(analyzer, processes=settings.nlp_processes) if settings.annotate_at_ingest else None,
         )
         prompts = PromptLibrary(settings.prompts_dir)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
