@@ -325,8 +325,8 @@ class Indexer:
 
     def _annotate_missing(self, page: int = 500) -> None:
         """Parse chunks stored without annotations (an index built before them, or with another model)."""
-        if self.annotator is None:
-            return
+        if self.annotator is None or self.store.chunk_count() == 0:
+            return  # nothing stored: spaCy need not even be loaded
         missing = self.store.unannotated_chunk_ids(self.annotator.pipeline)
         if not missing:
             return
