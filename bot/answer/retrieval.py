@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 
 import numpy as np
 
@@ -91,8 +92,13 @@ class HybridRetriever:
         clause_part_weight: float = 2.0,
         sentence_weight: float = 0.4,
         round_order: bool = True,
+        vectors: Callable[[Sequence[str]], np.ndarray] | None = None,
     ) -> None:
-        """``mode`` is for ablations: ``bm25``, ``dense``, ``rrf`` (plain fusion) or ``full``."""
+        """``mode`` is for ablations: ``bm25``, ``dense``, ``rrf`` (plain fusion) or ``full``.
+
+        ``vectors`` embeds the question when given: a cache shared with the answer engine, which
+        embeds the question again with its candidate sentences (one MiniLM call saved per answer).
+        """
         if mode not in ("full", "rrf", "bm25", "dense"):
             raise ValueError(f"unknown retrieval mode {mode!r}")
         self.mode = mode
@@ -107,6 +113,7 @@ class HybridRetriever:
         self.store = store
         self.lexical = lexical
         self.embeddings = embeddings
+        self._vectors = vectors
         self.candidates = candidates
         self.per_article = per_article
         self.dense_weight = dense_weight
@@ -169,7 +176,7 @@ class HybridRetriever:
             plan.since, plan.widened = None, True
             base = self._filter(plan, Clause(plan.outlets[0]) if outlet else None)
         t1 = time.perf_counter()
-        vector = embed_array(self.embeddings, [question])[0]
+        vector = (self._vectors or partial(embed_array, self.embeddings))([question])[0]
         timings["embed"] = (time.perf_counter() - t1) * 1000
 
         t2 = time.perf_counter()
