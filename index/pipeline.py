@@ -21,6 +21,7 @@ import filelock
 import numpy as np
 
 from bot.core.errors import SourceError, StoreError
+from index.annotations import Annotator
 from index.chunking import Chunker
 from index.clean import clean_article
 from index.embeddings import NamedEmbeddings, embed_array
@@ -94,6 +95,7 @@ class Indexer:
         batch_articles: int = 48,
         conflicts: Callable[[str, str], bool] | None = None,
         lock_path: Path | None = None,
+        annotator: Annotator | None = None,
     ) -> None:
         self.store = store
         self.chunker = chunker
@@ -104,6 +106,8 @@ class Indexer:
         self.batch_articles = batch_articles
         # Two texts that state different facts are never one story (an altered copy of a wire report).
         self.conflicts = conflicts
+        # spaCy parses stored with each chunk, so answering does not parse its passages again.
+        self.annotator = annotator
 
     def ingest(
         self,
@@ -121,7 +125,11 @@ class Indexer:
         on_item: Callable[[ItemResult], None] | None = None,
     ) -> IngestReport:
         with self._writer_lock():
-            return self._ingest_locked(items, on_item)
+            try:
+                return self._ingest_locked(items, on_item)
+            finally:
+                if self.annotator is not None:
+                    self.annotator.close()
 
     def _writer_lock(self) -> _WriterLock | _NoLock:
         """The data dir's exclusive writer lock; a second ingest gets one line naming the holder."""
@@ -216,6 +224,8 @@ class Indexer:
 
         chunk_lists = [self.chunker.split(a.id, a.body) for a in todo]
         pairs = [(a, c) for a, chunks in zip(todo, chunk_lists, strict=True) for c in chunks]
+        # Parsing (worker processes) runs while this process embeds.
+        parsing = self.annotator.submit([(a.title, c.text) for a, c in pairs]) if self.annotator else None
         vectors = embed_array(self.embeddings, [embedding_text(a, c) for a, c in pairs])
         article_vectors = self._article_vectors(chunk_lists, vectors)
 
@@ -242,6 +252,13 @@ class Indexer:
         self.store.mark(kept, kept_vectors, STATUS_PENDING, counts, seq)
         self.store.delete_chunks(a.id for a in kept if a.id in existing)
         self.store.upsert_chunks([pairs[i] for i in chunk_rows], vectors[chunk_rows])
+        if parsing is not None and self.annotator is not None:
+            payloads = parsing.result()
+            self.store.upsert_annotations(
+                [(pairs[i][1].id, pairs[i][0].id) for i in chunk_rows],
+                [payloads[i] for i in chunk_rows],
+                self.annotator.pipeline,
+            )
         self.store.mark(kept, kept_vectors, STATUS_COMPLETE, counts, seq)
         report.chunks_written += len(chunk_rows)
         for article, n in zip(kept, counts, strict=True):
@@ -331,6 +348,20 @@ class Indexer:
             self.store.set_generation(max(newer))
         if self.lexical is not None:
             self.lexical.sync(self.store)
+        self._annotate_missing()
+
+    def _annotate_missing(self, page: int = 500) -> None:
+        """Parse chunks stored without annotations (an index built before them, or with another model)."""
+        if self.annotator is None or self.store.chunk_count() == 0:
+            return  # nothing stored: spaCy need not even be loaded
+        missing = self.store.unannotated_chunk_ids(self.annotator.pipeline)
+        if not missing:
+            return
+        log.info("annotating %d chunks stored without spaCy parses", len(missing))
+        for start in range(0, len(missing), page):
+            chunks = list(self.store.chunks_by_id(missing[start : start + page]).values())
+            payloads = self.annotator.submit([(c.title, c.text) for c in chunks]).result()
+            self.store.upsert_annotations([(c.id, c.article_id) for c in chunks], payloads, self.annotator.pipeline)
 
 
 def _chunk_record(article: Article, chunk: Chunk) -> ChunkRecord:

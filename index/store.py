@@ -23,13 +23,14 @@ reflects generation g catches up by re-reading the articles with ``seq > g``.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import chromadb
 import numpy as np
@@ -196,6 +197,7 @@ class ChunkStore:
             self._chunks = self._open(collection, kind="chunks")
             self._articles = self._open(f"{collection}-articles", kind="articles")
             self._state = self._open(f"{collection}-state", kind="state")
+            self._annotations = self._open(f"{collection}-annotations", kind="annotations", space="l2")
         except (IndexMismatchError, StoreError):
             raise
         except Exception as exc:
@@ -228,10 +230,10 @@ class ChunkStore:
         """A writer's start (under the ingest lock): see vectors other processes wrote before it."""
         self._fresh_vectors()
 
-    def _open(self, name: str, kind: str) -> Collection:
+    def _open(self, name: str, kind: str, space: Literal["cosine", "l2"] = "cosine") -> Collection:
         collection = self._client.get_or_create_collection(
             name,
-            configuration={"hnsw": {"space": "cosine"}},
+            configuration={"hnsw": {"space": space}},
             metadata={"embedding_model": self.embeddings.model_name, "kind": kind},
             embedding_function=None,
         )
@@ -386,10 +388,49 @@ class ChunkStore:
 
     # ------------------------------------------------------------------ chunks
     def delete_chunks(self, article_ids: Iterable[str]) -> None:
+        """These articles' chunks and their annotations (a chunk's parse never outlives it)."""
         ids = list(article_ids)
         if ids:
             where = cast(Where, {"article_id": {"$in": ids}})
             self._chunks.delete(where=where)
+            self._annotations.delete(where=where)
+
+    # ------------------------------------------------------------------ annotations
+    def upsert_annotations(self, chunks: Sequence[tuple[str, str]], payloads: Sequence[bytes], pipeline: str) -> None:
+        """Store each chunk's parse (``(chunk id, article id)`` and spaCy's bytes) made by ``pipeline``.
+
+        The bytes go in metadata, not the document: Chroma indexes documents for full-text search.
+        """
+        batch = max(1, min(self._client.get_max_batch_size(), 1000))
+        for start in range(0, len(chunks), batch):
+            part = chunks[start : start + batch]
+            self._annotations.upsert(
+                ids=[cid for cid, _ in part],
+                embeddings=np.zeros((len(part), 1), dtype=np.float32),  # Chroma wants a vector; none is searched
+                metadatas=[
+                    {"article_id": aid, "pipeline": pipeline, "docs": base64.b64encode(data).decode("ascii")}
+                    for (_, aid), data in zip(part, payloads[start : start + batch], strict=True)
+                ],
+            )
+
+    def annotations(self, chunk_ids: Sequence[str], pipeline: str) -> dict[str, bytes]:
+        """Stored parses of these chunks made by ``pipeline``; chunks without one are left out."""
+        if not chunk_ids:
+            return {}
+        result = self._annotations.get(ids=list(chunk_ids), include=["metadatas"])
+        out: dict[str, bytes] = {}
+        for cid, meta in zip(result["ids"], result["metadatas"] or [], strict=True):
+            meta = meta or {}
+            if meta.get("pipeline") == pipeline and meta.get("docs"):
+                out[cid] = base64.b64decode(str(meta["docs"]))
+        return out
+
+    def unannotated_chunk_ids(self, pipeline: str) -> list[str]:
+        """Chunks with no parse by ``pipeline``: stored before annotations existed, or by another model."""
+        chunk_ids = self._chunks.get(include=[])["ids"]
+        where = cast(Where, {"pipeline": pipeline})
+        done = set(self._annotations.get(where=where, include=[])["ids"])
+        return [cid for cid in chunk_ids if cid not in done]
 
     def upsert_chunks(self, items: Sequence[tuple[Article, Chunk]], vectors: np.ndarray) -> None:
         batch = max(1, min(self._client.get_max_batch_size(), 4000))

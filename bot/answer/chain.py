@@ -26,7 +26,7 @@ from bot.answer.models import Answer, ClaimWarning
 from bot.answer.retrieval import HybridRetriever, Retrieval
 from bot.core.errors import EmptyIndexError, InvalidInputError
 from bot.core.llm import LLM_FAILED, describe_llm_error
-from bot.core.models import REFUSAL, CitedSentence, Source
+from bot.core.models import REFUSAL, CitedSentence, Passage, Source
 from bot.core.prompts import PromptFile, PromptLibrary
 from bot.core.protocols import ClaimMatcherLike, claims_in_sources
 from bot.core.render import prompt_sources
@@ -72,6 +72,12 @@ _ABOUT_REPORTING = re.compile(
 
 class DisagreementFinder(Protocol):
     def __call__(self, sources: Sequence[Source], others: Sequence[Source] = ()) -> list[str]: ...
+
+
+class PassageAnnotations(Protocol):
+    """Reads the spaCy parses stored at ingest for retrieved passages (index.annotations.StoredAnnotations)."""
+
+    def prime(self, passages: Sequence[Passage]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,8 +162,11 @@ class Answerer:
         answerability: Answerability | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         empty_index: Callable[[], str | None] | None = None,
+        annotations: PassageAnnotations | None = None,
     ) -> None:
         self.retriever = retriever
+        # The passages' parses are read from the store, not made again per question.
+        self.annotations = annotations
         # Says why when nothing is indexed, so an empty store is not answered "the articles don't say".
         self.empty_index = empty_index
         self.prompts = prompts
@@ -272,6 +281,8 @@ class Answerer:
             state.question, self.k, outlet=state.outlet, since=state.since, until=state.until, now=state.now
         )
         state.timings["retrieval"] = state.retrieval.timings_ms.get("total", 0.0)
+        if self.annotations is not None:
+            self.annotations.prime(state.retrieval.passages)
         if self._should_refuse(state):
             return state
         state.sources = number_sources(state.retrieval.passages, self.context_tokens, self.also_in)

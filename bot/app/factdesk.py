@@ -37,6 +37,7 @@ from bot.core.db.engine import open_database
 from bot.core.llm import make_chat_model
 from bot.core.prompts import PromptLibrary
 from bot.core.settings import Settings
+from bot.core.text.nlp import pipeline_id
 from bot.digest.db import DigestDatabase
 from bot.digest.models import Digest
 from bot.digest.service import DigestService
@@ -48,6 +49,7 @@ from bot.verify.disagreements import SourceDisagreements
 from bot.verify.facts import FactSupport, TextAnalyzer, texts_conflict
 from bot.verify.furniture import FurnitureFilter
 from bot.verify.llm_contradictions import LLMContradictionFinder
+from index.annotations import Annotator, StoredAnnotations
 from index.chunking import Chunker
 from index.embeddings import NamedEmbeddings, make_embeddings
 from index.fetch import Fetcher
@@ -139,14 +141,16 @@ class Factdesk:
         chat = llm if llm is not None else make_chat_model(settings)
         store = open_store(settings, embeddings)
         lexical = open_lexical(settings)
+        analyzer = TextAnalyzer()  # one spaCy pipeline: ingest's parses, support checks, disagreements, answerability
         indexer = Indexer(
             store=store,
             chunker=Chunker(settings.chunk_tokens, settings.chunk_overlap_tokens),
             embeddings=embeddings,
             lexical=lexical,
             near_duplicate_threshold=settings.near_duplicate_threshold,
-            conflicts=_conflict_guard(),
+            conflicts=_conflict_guard(analyzer),
             lock_path=settings.ingest_lock_path,
+            annotator=Annotator(analyzer, processes=settings.nlp_processes) if settings.annotate_at_ingest else None,
         )
         prompts = PromptLibrary(settings.prompts_dir)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -165,7 +169,10 @@ class Factdesk:
         )
         # The verifier re-reads sentences the extractive engine just embedded: one cache for both.
         cache = VectorCache(embeddings)
-        facts = FactSupport()  # one spaCy pipeline for support checks, disagreements and answerability
+        facts = FactSupport(analyzer)
+        # Passages were parsed at ingest: answering reads those parses instead of parsing again.
+        annotations = StoredAnnotations(store, lambda: pipeline_id(facts.analyzer.nlp))
+        facts.analyzer.lookup = annotations
         answerability = Answerability(analyzer=facts.analyzer)
         extractive = ExtractiveEngine(embeddings, cache=cache, answer_types=answerability)
         verifier = CitationVerifier(embeddings, cache=cache, facts=facts)
@@ -203,6 +210,7 @@ class Factdesk:
             answerability=answerability,
             clock=clock,
             empty_index=lambda: empty_index_message(settings, store),
+            annotations=annotations,
         )
         admin = IndexAdmin(
             store,
@@ -341,7 +349,6 @@ def also_in_lookup(store: ChunkStore) -> Callable[[str], tuple[str, ...]]:
     return lookup
 
 
-def _conflict_guard() -> Callable[[str, str], bool]:
+def _conflict_guard(analyzer: TextAnalyzer) -> Callable[[str, str], bool]:
     """The near-duplicate merge's guard: spaCy is loaded only when a near-duplicate is found."""
-    analyzer = TextAnalyzer()
     return lambda a, b: texts_conflict(a, b, analyzer) is not None

