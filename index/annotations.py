@@ -22,6 +22,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
@@ -86,21 +87,20 @@ class Annotator:
     def pipeline(self) -> str:
         return pipeline_id(self.nlp)
 
-    def submit(self, chunks: Sequence[tuple[str, str]]) -> Future[list[bytes]]:
+    def submit(self, chunks: Sequence[tuple[str, str]]) -> PendingParses:
         """Start parsing ``(title, chunk text)`` pairs; large batches go to worker processes, split by position."""
         words = sum(len(text.split()) for _, text in chunks)
         if self.processes <= 1 or words < _IN_PROCESS_WORDS:
             done: Future[list[bytes]] = Future()
             done.set_result(annotate_texts(self.nlp, chunks))
-            return done
+            return PendingParses((done,))
         pool = self._executor()
         size = -(-len(chunks) // self.processes)
-        parts = [
-            pool.submit(_annotate_in_worker, self.model, chunks[i : i + size]) for i in range(0, len(chunks), size)
-        ]
-        joined: Future[list[bytes]] = Future()
-        _join(parts, joined)
-        return joined
+        return PendingParses(
+            tuple(
+                pool.submit(_annotate_in_worker, self.model, chunks[i : i + size]) for i in range(0, len(chunks), size)
+            )
+        )
 
     def _executor(self) -> Executor:
         with self._lock:
@@ -117,26 +117,14 @@ class Annotator:
                 self._pool = None
 
 
-def _join(parts: Sequence[Future[list[bytes]]], joined: Future[list[bytes]]) -> None:
-    """Resolve ``joined`` with the parts' results in order once all are done (or with the first error)."""
-    remaining = [len(parts)]
-    lock = threading.Lock()
+@dataclass(frozen=True, slots=True)
+class PendingParses:
+    """A batch being parsed, in parts; :meth:`result` waits for them and gives one payload per chunk, in order."""
 
-    def finished(_: Future[list[bytes]]) -> None:
-        with lock:
-            remaining[0] -= 1
-            if remaining[0]:
-                return
-        errors = [p.exception() for p in parts if p.exception() is not None]
-        if errors:
-            joined.set_exception(errors[0])
-        else:
-            joined.set_result([payload for p in parts for payload in p.result()])
+    parts: tuple[Future[list[bytes]], ...]
 
-    if not parts:
-        joined.set_result([])
-    for part in parts:
-        part.add_done_callback(finished)
+    def result(self) -> list[bytes]:
+        return [payload for part in self.parts for payload in part.result()]
 
 
 class StoredAnnotations:

@@ -354,6 +354,8 @@ class Indexer:
         """Parse chunks stored without annotations (an index built before them, or with another model)."""
         if self.annotator is None or self.store.chunk_count() == 0:
             return  # nothing stored: spaCy need not even be loaded
+        if self.store.annotations_complete(self.annotator.pipeline):
+            return
         missing = self.store.unannotated_chunk_ids(self.annotator.pipeline)
         if not missing:
             return

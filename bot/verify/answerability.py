@@ -24,7 +24,6 @@ milliseconds per question on top of retrieval.
 
 from __future__ import annotations
 
-import calendar
 import json
 import logging
 import re
@@ -37,6 +36,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from bot.core.models import Passage
+from bot.core.text.dates import MONTH_NUMBERS
 from bot.core.text.markers import strip_source_markers
 from bot.core.text.sentences import sentence_spans
 from bot.core.text.words import content_words, lexical_recall
@@ -57,7 +57,6 @@ INITIALS = "initials:"  # marks a name's initials among a passage's tokens (no w
 _SOURCE_PREPOSITIONS = frozenset({"by", "from", "in", "at", "on"})
 MIN_CORE_WORDS = 3  # fewer left once attribution words and the asked-for noun go: keep them
 MOST_NAMES_MISSING = 0.5  # a question missing this share of its (non-source) names is refused
-_MONTH_NAMES = frozenset(m.lower() for m in (*calendar.month_name, *calendar.month_abbr) if m)
 
 
 class Attribution(BaseModel):
@@ -212,7 +211,7 @@ def name_keys(entity: Span) -> tuple[str, ...]:
     """
     keys: list[str] = []
     for token in entity:
-        if not token.is_alpha or token.is_stop or token.lower_ in _MONTH_NAMES:
+        if not token.is_alpha or token.is_stop or token.lower_ in MONTH_NUMBERS:
             continue
         if token.pos_ == "PROPN" or token.text[:1].isupper():
             keys.append(_token_key(token.text))

@@ -187,3 +187,16 @@ def test_an_index_without_parses_answers_the_same_and_the_next_ingest_adds_them(
         assert set(_stored(app.store, analyzer)) == {c.id for c in app.store.chunks()[0]}
     _, parsed, stored = _answers(local_settings, embeddings)
     assert not set(parsed) & stored
+
+
+def test_a_complete_index_is_not_rescanned_but_a_missing_parse_is_found(
+    local_settings: Settings, embeddings: LocalMiniLMEmbeddings, analyzer: TextAnalyzer
+) -> None:
+    with app_for(local_settings, embeddings) as app:
+        pipeline = _pipeline(analyzer)
+        assert app.store.annotations_complete(pipeline)
+        assert not app.store.annotations_complete("another-model-1.0")
+        one = app.store._annotations.get(include=[])["ids"][0]
+        app.store._annotations.delete(ids=[one])  # an ingest killed before its parses were written
+        assert not app.store.annotations_complete(pipeline)
+        assert app.store.unannotated_chunk_ids(pipeline) == [one]
