@@ -26,9 +26,9 @@ from bot.answer.models import Answer, ClaimWarning
 from bot.answer.retrieval import HybridRetriever, Retrieval
 from bot.core.errors import EmptyIndexError, InvalidInputError
 from bot.core.llm import LLM_FAILED, describe_llm_error
-from bot.core.models import REFUSAL, CitedSentence, Passage, Source
+from bot.core.models import REFUSAL, CitedSentence, Source
 from bot.core.prompts import PromptFile, PromptLibrary
-from bot.core.protocols import ClaimMatcherLike, claims_in_sources
+from bot.core.protocols import ClaimMatcherLike, PassageAnnotations, claims_in_sources
 from bot.core.render import prompt_sources
 from bot.core.text.dates import human_date, states_date
 from bot.core.text.sanitize import clean_inline, clean_reply
@@ -73,12 +73,6 @@ _ABOUT_REPORTING = re.compile(
 
 class DisagreementFinder(Protocol):
     def __call__(self, sources: Sequence[Source], others: Sequence[Source] = ()) -> list[str]: ...
-
-
-class PassageAnnotations(Protocol):
-    """Reads the spaCy parses stored at ingest for retrieved passages (index.annotations.StoredAnnotations)."""
-
-    def prime(self, passages: Sequence[Passage]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -185,7 +185,14 @@ class Factdesk:
             return DigestService(
                 store,
                 database,
-                StorySummarizer(extractive, verifier, model, prompt, furniture=FurnitureFilter(facts.analyzer)),
+                StorySummarizer(
+                    extractive,
+                    verifier,
+                    model,
+                    prompt,
+                    furniture=FurnitureFilter(facts.analyzer),
+                    annotations=annotations,
+                ),
                 timezone=settings.timezone,
                 claim_matcher=matcher,
                 clock=clock,

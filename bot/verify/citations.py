@@ -396,7 +396,8 @@ class CitationVerifier:
         """
         if self.facts is None or not numbers:
             return _FactOutcome()
-        needle = " ".join(text.lower().split())
+        # The engines end a quoted headline with a full stop: without it, it is still the source's text.
+        needle = " ".join(text.lower().split()).rstrip(".!?… ")
         reasons: list[str] = []
         doubtful = False
         for n in numbers:
