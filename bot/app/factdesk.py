@@ -199,7 +199,7 @@ class Factdesk:
             )
 
         digests = digest_service(chat)
-        retriever = HybridRetriever(store, lexical, embeddings)
+        retriever = HybridRetriever(store, lexical, embeddings, vectors=cache.vectors)
         answerer = Answerer(
             retriever=retriever,
             prompts=prompts,
