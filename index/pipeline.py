@@ -348,6 +348,7 @@ class Indexer:
             self.store.set_generation(max(newer))
         if self.lexical is not None:
             self.lexical.sync(self.store)
+        self.store.migrate_annotations()  # an index whose parses are in Chroma metadata (before the SQLite table)
         self._annotate_missing()
 
     def _annotate_missing(self, page: int = 500) -> None:

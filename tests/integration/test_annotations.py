@@ -174,7 +174,7 @@ def test_an_index_without_parses_answers_the_same_and_the_next_ingest_adds_them(
 ) -> None:
     with_parses, _, stored = _answers(local_settings, embeddings)
     with app_for(local_settings, embeddings) as app:  # an index built before annotations existed
-        app.store._annotations.delete(ids=app.store._annotations.get(include=[])["ids"])
+        app.store.delete_annotations([c.id for c in app.store.chunks()[0]])
         assert not _stored(app.store, analyzer)
 
     without, parsed, _ = _answers(local_settings, embeddings)
@@ -196,7 +196,7 @@ def test_a_complete_index_is_not_rescanned_but_a_missing_parse_is_found(
         pipeline = _pipeline(analyzer)
         assert app.store.annotations_complete(pipeline)
         assert not app.store.annotations_complete("another-model-1.0")
-        one = app.store._annotations.get(include=[])["ids"][0]
-        app.store._annotations.delete(ids=[one])  # an ingest killed before its parses were written
+        one = sorted(_stored(app.store, analyzer))[0]
+        app.store.delete_annotations([one])  # an ingest killed before its parses were written
         assert not app.store.annotations_complete(pipeline)
         assert app.store.unannotated_chunk_ids(pipeline) == [one]

@@ -100,11 +100,16 @@ def annotation_texts(title: str, chunk_text: str) -> list[str]:
     return list(dict.fromkeys(t for t in texts if t.strip()))
 
 
+# What answering reads of a stored parse: tags, lemmas, morphology, the dependency tree (and the
+# sentences it implies), entities. DocBin's default adds knowledge-base ids, which no pipe here sets.
+STORED_ATTRS = ("ORTH", "TAG", "POS", "MORPH", "LEMMA", "HEAD", "DEP", "ENT_IOB", "ENT_TYPE")
+
+
 def docs_to_bytes(docs: Iterable[Doc]) -> bytes:
     """spaCy's own serialisation of parsed texts (``DocBin``: compressed, one string table)."""
     from spacy.tokens import DocBin
 
-    return bytes(DocBin(docs=docs, store_user_data=False).to_bytes())
+    return bytes(DocBin(attrs=STORED_ATTRS, docs=docs, store_user_data=False).to_bytes())
 
 
 def docs_from_bytes(data: bytes, vocab: Vocab) -> list[Doc]:
