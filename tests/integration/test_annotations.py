@@ -17,6 +17,7 @@ import pytest
 from bot.app import Factdesk
 from bot.core.settings import Settings, load_settings
 from bot.core.text.nlp import TextAnalyzer, annotation_texts, docs_from_bytes, docs_to_bytes
+from index.annotations import Annotator
 from index.embeddings import LocalMiniLMEmbeddings
 from index.store import ChunkStore
 from tests.conftest import app_for
@@ -200,3 +201,21 @@ def test_a_complete_index_is_not_rescanned_but_a_missing_parse_is_found(
         app.store.delete_annotations([one])  # an ingest killed before its parses were written
         assert not app.store.annotations_complete(pipeline)
         assert app.store.unannotated_chunk_ids(pipeline) == [one]
+
+
+def test_the_package_id_is_the_loaded_pipelines_id(analyzer: TextAnalyzer) -> None:
+    from bot.core.text.nlp import package_pipeline_id
+
+    assert package_pipeline_id(analyzer.model) == _pipeline(analyzer)
+    assert Annotator(TextAnalyzer()).pipeline == _pipeline(analyzer), "the same id without loading spaCy here"
+
+
+def test_texts_are_parsed_shortest_first_and_returned_in_order(analyzer: TextAnalyzer) -> None:
+    from bot.core.text.nlp import parse_all
+
+    texts = ["A much longer sentence about the council budget of 38 million pounds.", "Short one.", "Mid length text."]
+    docs = parse_all(analyzer.nlp, texts)
+    assert [d.text for d in docs] == texts
+    assert [(t.dep_, t.head.i, t.ent_type_) for t in docs[0]] == [
+        (t.dep_, t.head.i, t.ent_type_) for t in analyzer.nlp(texts[0])
+    ]
