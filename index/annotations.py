@@ -119,7 +119,7 @@ class Annotator:
     def close(self) -> None:
         with self._lock:
             if self._pool is not None:
-                self._pool.shutdown(wait=True)
+                self._pool.shutdown(wait=True, cancel_futures=True)  # parses read ahead of a failure
                 self._pool = None
 
 

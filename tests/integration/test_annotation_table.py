@@ -214,3 +214,43 @@ def test_kill_9_while_or_after_writing_the_parses_leaves_a_store_the_rerun_compl
         assert store._annotations.count() == 0, "an uncommitted batch of parses is not half there"
     assert ingest(settings, embeddings, folder)["updated"] == 2, "the pending articles are written again"
     _consistent(settings, embeddings, analyzer)
+
+
+def test_the_next_batch_is_parsed_while_one_is_written_and_lines_keep_their_order(
+    settings: Settings,
+    embeddings: LocalMiniLMEmbeddings,
+    tmp_path: Path,
+    analyzer: TextAnalyzer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(5):
+        write(folder, f"s{i}", f"Story {i} about the ferry", body=BODY.replace("240", str(100 + i)))
+    (folder / "s2b.md").write_bytes(b"\xff\xfe\x00")  # an item that fails, between the batches
+    events: list[str] = []
+    real_submit, real_upsert = Annotator.submit, ChunkStore.upsert_annotations
+
+    def submit(self: Annotator, chunks: list[tuple[str, str]]) -> object:
+        events.append("parse " + ",".join(sorted({t.split()[1] for t, _ in chunks})))
+        return real_submit(self, chunks)
+
+    def upsert(self: ChunkStore, chunks: list[tuple[str, str]], payloads: list[bytes], pipeline: str) -> None:
+        events.append("write " + ",".join(sorted({cid.split(":")[0][-2:] for cid, _ in chunks})))
+        real_upsert(self, chunks, payloads, pipeline)
+
+    monkeypatch.setattr(Annotator, "submit", submit)
+    monkeypatch.setattr(ChunkStore, "upsert_annotations", upsert)
+    app = app_for(settings, embeddings)
+    app.indexer.batch_articles = 2
+    lines: list[str] = []
+    report = app.indexer.ingest([str(folder)], None, settings.max_source_bytes, lambda r: lines.append(r.status))
+    assert report.count("added") == 5 and report.count("error") == 1
+    parses = [e for e in events if e.startswith("parse")]
+    assert len(parses) == 3, events
+    assert events.index(parses[1]) < events.index(next(e for e in events if e.startswith("write"))), (
+        "the second batch's parses start before the first batch's are written"
+    )
+    # Files are read in name order: s0 s1 | s2 s2b(error) s3 | s4.
+    assert lines == ["added", "added", "error", "added", "added", "added"]
+    _consistent(settings, embeddings, analyzer)
