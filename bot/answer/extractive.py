@@ -354,17 +354,15 @@ class ExtractiveEngine:
         return _Call(pool, shortlist, c_vecs @ c_vecs.T, idf, topic, floor, relevant, related)
 
     def _prefer_answers(self, question: str, shortlist: list[_Candidate]) -> None:
-        """Raise the best sentences that hold what a who/when/how-many or "which X" question asks for.
+        """Raise the best sentences that hold what a who/when/how-many question asks for.
 
         "Where could they meet?" is answered by the sentence naming venues, not by the one
         that repeats "meeting" and "location"; spaCy's entity labels say which holds a place.
-        "Which pop star …" is answered by a sentence naming one, not by one that only describes
-        her ("the Anti-Hero singer"): for such untyped questions any name counts (``slot_labels``).
         """
         if self.answer_types is None:
             return
         needs = self.answer_types.needs(question)
-        if not needs.slot_labels:
+        if not needs.answer_labels:
             return
         for c in sorted(shortlist, key=lambda c: -c.score)[: self.typed_pool]:
             if c.penalty < 1.0 and self.answer_types.answer_in(needs, c.text) is not None:

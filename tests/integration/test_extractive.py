@@ -317,25 +317,3 @@ def test_stance(sentence: str, expected: str) -> None:
 )
 def test_is_status_question(question: str, expected: bool) -> None:
     assert is_status_question(question) is expected
-
-
-def test_which_x_question_prefers_the_sentence_naming_the_answer(embeddings: LocalMiniLMEmbeddings) -> None:
-    """An untyped "which pop star" question: the sentence naming her beats the one only describing her."""
-    from bot.verify.answerability import Answerability
-
-    sources = [
-        text_source(1, "The singer cheered from a private suite at the Chiefs game on Sunday night.", "Chiefs win", 3),
-        text_source(2, "Taylor Swift cheered from a private suite at the Chiefs game on Sunday.", "Chiefs win", 4),
-    ]
-    question = "Which pop star cheered from a private suite at the Chiefs game?"
-    plain = ExtractiveEngine(embeddings).answer(question, sources, status_question=False)
-    assert plain[0][0].startswith("The singer")  # the describing sentence is closer in meaning
-    typed = ExtractiveEngine(embeddings, answer_types=Answerability()).answer(question, sources, status_question=False)
-    assert typed[0][0].startswith("Taylor Swift")
-    # A question that asks for no particular one gets no such preference.
-    general = "Did anyone cheer from a private suite at the Chiefs game?"
-    assert (
-        ExtractiveEngine(embeddings, answer_types=Answerability())
-        .answer(general, sources, status_question=False)[0][0]
-        .startswith("The singer")
-    )
