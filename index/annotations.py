@@ -33,6 +33,7 @@ from bot.core.text.nlp import (
     docs_from_bytes,
     docs_to_bytes,
     load_pipeline,
+    package_pipeline_id,
     parse_all,
     pipeline_id,
 )
@@ -85,17 +86,22 @@ class Annotator:
 
     @cached_property
     def pipeline(self) -> str:
-        return pipeline_id(self.nlp)
+        """The id stored with each parse: the loaded pipeline's, or the package's without loading it."""
+        if "nlp" in self.analyzer.__dict__:
+            return pipeline_id(self.nlp)
+        return package_pipeline_id(self.model)
 
     def submit(self, chunks: Sequence[tuple[str, str]]) -> PendingParses:
-        """Start parsing ``(title, chunk text)`` pairs; large batches go to worker processes, split by position."""
+        """Start parsing ``(title, chunk text)`` pairs; large batches go to worker processes, split by
+        position, and small ones too once the workers are running (this process need not load spaCy)."""
         words = sum(len(text.split()) for _, text in chunks)
-        if self.processes <= 1 or words < _IN_PROCESS_WORDS:
+        if not chunks or self.processes <= 1 or (words < _IN_PROCESS_WORDS and self._pool is None):
             done: Future[list[bytes]] = Future()
             done.set_result(annotate_texts(self.nlp, chunks))
             return PendingParses((done,))
         pool = self._executor()
-        size = -(-len(chunks) // self.processes)
+        parts = self.processes if words >= _IN_PROCESS_WORDS else 1
+        size = -(-len(chunks) // parts)
         return PendingParses(
             tuple(
                 pool.submit(_annotate_in_worker, self.model, chunks[i : i + size]) for i in range(0, len(chunks), size)
@@ -113,7 +119,7 @@ class Annotator:
     def close(self) -> None:
         with self._lock:
             if self._pool is not None:
-                self._pool.shutdown(wait=True)
+                self._pool.shutdown(wait=True, cancel_futures=True)  # parses read ahead of a failure
                 self._pool = None
 
 

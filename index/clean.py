@@ -24,6 +24,7 @@ from bot.core.clock import parse_datetime
 from bot.core.errors import SourceError
 from bot.core.text.dates import find_dates, parse_date
 from bot.core.text.sanitize import clean_inline, clean_untrusted
+from bot.core.text.sentences import sentence_spans
 from index.models import Article, RawArticle, Reference, article_id
 from index.page_furniture import page_furniture
 
@@ -395,7 +396,8 @@ def _without_full_dates(text: str) -> str:
 def _fallback_title(body: str) -> str:
     """The first sentence, shortened: only when neither source, page nor text has a title."""
     first = body.split("\n", 1)[0]
-    sentence = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0]
+    spans = sentence_spans(first)
+    sentence = first[spans[0].start : spans[0].end] if spans else first
     if len(sentence) <= FALLBACK_TITLE_CHARS:
         return sentence
     return sentence[:FALLBACK_TITLE_CHARS].rsplit(" ", 1)[0] + "…"

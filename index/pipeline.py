@@ -21,7 +21,7 @@ import filelock
 import numpy as np
 
 from bot.core.errors import SourceError, StoreError
-from index.annotations import Annotator
+from index.annotations import Annotator, PendingParses
 from index.chunking import Chunker
 from index.clean import clean_article
 from index.embeddings import NamedEmbeddings, embed_array
@@ -151,40 +151,80 @@ class Indexer:
             if on_item is not None:
                 on_item(result)
 
+        # One batch ahead: while a batch is embedded and written, the next one is read, cleaned
+        # and its parses started, so the spaCy workers do not wait for this process. Its lines
+        # are held back until the batch before it has reported, so the order is unchanged.
+        ahead: _Ahead | None = None
         batch: dict[str, Article] = {}
+        lines: list[ItemResult] = []
         for item in items:
             # --- per-item isolation (issue 13.5): any failure is this item's error line ---
             if isinstance(item, SourceError):
-                emit(ItemResult(item.source, "error", detail=item.reason))
+                lines.append(ItemResult(item.source, "error", detail=item.reason))
                 continue
             try:
                 article = clean_article(item)
             except SourceError as exc:
-                emit(ItemResult(exc.source, "error", detail=exc.reason))
+                lines.append(ItemResult(exc.source, "error", detail=exc.reason))
                 continue
             except Exception as exc:  # one bad item must not lose the batch
                 error = unexpected_error(display_name(item.source), exc)
-                emit(ItemResult(error.source, "error", detail=error.reason))
+                lines.append(ItemResult(error.source, "error", detail=error.reason))
                 continue
             earlier = batch.get(article.id)
             if earlier is not None:  # the same article (same URL or file) twice in a batch: last copy wins
                 winner = prefer(earlier, article)  # ... unless it is a teaser standing in for the text
                 loser = article if winner is earlier else earlier
                 detail = f"same article as {winner.source}, which is indexed instead"
-                emit(ItemResult(loser.source, "duplicate", loser.title, loser.outlet, 0, detail))
+                lines.append(ItemResult(loser.source, "duplicate", loser.title, loser.outlet, 0, detail))
                 article = winner
             # --- end of per-item isolation ---
             batch[article.id] = article
             if len(batch) >= self.batch_articles:
-                self._index_batch(list(batch.values()), report, emit)
-                batch.clear()
-        if batch:
-            self._index_batch(list(batch.values()), report, emit)
+                following = _Ahead(list(batch.values()), lines, self._start_parsing(list(batch.values())))
+                if ahead is not None:
+                    self._index_ahead(ahead, report, emit)
+                ahead, batch, lines = following, {}, []
+        last = _Ahead(list(batch.values()), lines, self._start_parsing(list(batch.values())))
+        if ahead is not None:
+            self._index_ahead(ahead, report, emit)
+        self._index_ahead(last, report, emit)
         report.seconds = time.perf_counter() - started
         return report
 
     # ------------------------------------------------------------------ batches
-    def _index_batch(self, articles: list[Article], report: IngestReport, emit: Callable[[ItemResult], None]) -> bool:
+    def _start_parsing(self, articles: Sequence[Article]) -> _Parsing | None:
+        """Start parsing the chunks of the articles a batch will (most likely) write: not those stored
+        complete with the same text. What the batch writes in the end is decided when it is indexed."""
+        if self.annotator is None or not articles:
+            return None
+        stored = self.store.get_records([a.id for a in articles])
+        changed = [
+            a
+            for a in articles
+            if not (
+                (record := stored.get(a.id)) is not None
+                and record.content_hash == a.content_hash
+                and record.status in (STATUS_COMPLETE, STATUS_DUPLICATE)
+            )
+        ]
+        chunks = {a.id: (a.body, self.chunker.split(a.id, a.body)) for a in changed}
+        keys = [(a.title, c.text) for a in changed for c in chunks[a.id][1]]
+        return _Parsing(keys, self.annotator.submit(keys), chunks) if keys else None
+
+    def _index_ahead(self, ahead: _Ahead, report: IngestReport, emit: Callable[[ItemResult], None]) -> None:
+        for line in ahead.lines:
+            emit(line)
+        if ahead.articles:
+            self._index_batch(ahead.articles, report, emit, ahead.parsing)
+
+    def _index_batch(
+        self,
+        articles: list[Article],
+        report: IngestReport,
+        emit: Callable[[ItemResult], None],
+        started: _Parsing | None = None,
+    ) -> bool:
         resolution = resolve(articles, self.store)  # never less text for a failed fetch (index.merge_policy)
         held_records = self.store.get_records([held.stored_id for held in resolution.kept])
         for held in resolution.kept:
@@ -222,10 +262,12 @@ class Indexer:
         if not todo:
             return False
 
-        chunk_lists = [self.chunker.split(a.id, a.body) for a in todo]
+        chunk_lists = [self._chunks(a, started) for a in todo]
         pairs = [(a, c) for a, chunks in zip(todo, chunk_lists, strict=True) for c in chunks]
-        # Parsing (worker processes) runs while this process embeds.
-        parsing = self.annotator.submit([(a.title, c.text) for a, c in pairs]) if self.annotator else None
+        # Parsing (worker processes) runs while this process embeds; most of it started a batch ago.
+        keys = [(a.title, c.text) for a, c in pairs]
+        missing = [k for k in dict.fromkeys(keys) if started is None or k not in started.index]
+        parsing = self.annotator.submit(missing) if self.annotator and missing else None
         vectors = embed_array(self.embeddings, [embedding_text(a, c) for a, c in pairs])
         article_vectors = self._article_vectors(chunk_lists, vectors)
 
@@ -252,11 +294,13 @@ class Indexer:
         self.store.mark(kept, kept_vectors, STATUS_PENDING, counts, seq)
         self.store.delete_chunks(a.id for a in kept if a.id in existing)
         self.store.upsert_chunks([pairs[i] for i in chunk_rows], vectors[chunk_rows])
-        if parsing is not None and self.annotator is not None:
-            payloads = parsing.result()
+        if self.annotator is not None and chunk_rows:
+            payloads = started.payloads() if started is not None else {}
+            if parsing is not None:
+                payloads.update(zip(missing, parsing.result(), strict=True))
             self.store.upsert_annotations(
                 [(pairs[i][1].id, pairs[i][0].id) for i in chunk_rows],
-                [payloads[i] for i in chunk_rows],
+                [payloads[keys[i]] for i in chunk_rows],
                 self.annotator.pipeline,
             )
         self.store.mark(kept, kept_vectors, STATUS_COMPLETE, counts, seq)
@@ -286,6 +330,11 @@ class Indexer:
             self.lexical.replace([a.id for a in todo], written, vectors[chunk_rows], seq, self.store.store_id)
         self.store.set_generation(seq)
         return True
+
+    def _chunks(self, article: Article, started: _Parsing | None) -> list[Chunk]:
+        """The article's chunks, as split when its parses were started if its text is the same."""
+        body, chunks = started.chunks.get(article.id, ("", [])) if started is not None else ("", [])
+        return chunks if chunks and body == article.body else self.chunker.split(article.id, article.body)
 
     @staticmethod
     def _article_vectors(chunk_lists: Sequence[Sequence[Chunk]], vectors: np.ndarray) -> np.ndarray:
@@ -348,6 +397,7 @@ class Indexer:
             self.store.set_generation(max(newer))
         if self.lexical is not None:
             self.lexical.sync(self.store)
+        self.store.migrate_annotations()  # an index whose parses are in Chroma metadata (before the SQLite table)
         self._annotate_missing()
 
     def _annotate_missing(self, page: int = 500) -> None:
@@ -364,6 +414,31 @@ class Indexer:
             chunks = list(self.store.chunks_by_id(missing[start : start + page]).values())
             payloads = self.annotator.submit([(c.title, c.text) for c in chunks]).result()
             self.store.upsert_annotations([(c.id, c.article_id) for c in chunks], payloads, self.annotator.pipeline)
+
+
+@dataclass(slots=True)
+class _Parsing:
+    """Parses started for ``(title, chunk text)`` keys; the payload of each key once they are done."""
+
+    keys: list[tuple[str, str]]
+    pending: PendingParses
+    chunks: dict[str, tuple[str, list[Chunk]]]  # article id -> (the body split, its chunks)
+    index: set[tuple[str, str]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.index = set(self.keys)
+
+    def payloads(self) -> dict[tuple[str, str], bytes]:
+        return dict(zip(self.keys, self.pending.result(), strict=True))
+
+
+@dataclass(frozen=True, slots=True)
+class _Ahead:
+    """A batch read ahead: its articles, the lines its reading produced, its parses under way."""
+
+    articles: list[Article]
+    lines: list[ItemResult]
+    parsing: _Parsing | None
 
 
 def _chunk_record(article: Article, chunk: Chunk) -> ChunkRecord:

@@ -11,7 +11,9 @@ near-duplicate copies), so a server deployment keeps all state in one place.
 
 Write protocol per batch, which makes ``kill -9`` at any point safe to rerun:
 1. article records are upserted with ``status="pending"`` and the new hash;
-2. the article's old chunks are deleted, the new chunks upserted (deterministic ids);
+2. the article's old chunks (and their spaCy parses) are deleted, the new chunks upserted
+   (deterministic ids), then their parses (:mod:`index.annotation_table`: SQLite beside an
+   embedded store);
 3. the records are marked ``status="complete"``.
 A rerun redoes any article whose record is not complete with the same hash.
 
@@ -23,7 +25,6 @@ reflects generation g catches up by re-reading the articles with ``seq > g``.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -38,8 +39,10 @@ from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.api.types import Where
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import NotFoundError
 
 from bot.core.errors import IndexMismatchError, StoreError
+from index.annotation_table import AnnotationTable, ChromaAnnotations, SqliteAnnotations, migrate
 from index.embeddings import NamedEmbeddings
 from index.models import Article, Chunk, Reference
 
@@ -187,6 +190,13 @@ class ChunkStore:
         self._reopen = reopen
         self.embeddings = embeddings
         self.collection_name = collection
+        # An embedded store keeps its parses in SQLite inside its folder; a server in a collection.
+        chroma = client.get_settings()
+        self._sqlite_annotations = (
+            SqliteAnnotations(Path(chroma.persist_directory) / f"factdesk-annotations-{collection}.sqlite3")
+            if chroma.is_persistent and chroma.persist_directory
+            else None
+        )
         self._open_all()
         self._seen_generation = self.generation()
         self._vectors_stale = False
@@ -197,11 +207,18 @@ class ChunkStore:
             self._chunks = self._open(collection, kind="chunks")
             self._articles = self._open(f"{collection}-articles", kind="articles")
             self._state = self._open(f"{collection}-state", kind="state")
-            self._annotations = self._open(f"{collection}-annotations", kind="annotations", space="l2")
+            self._annotations: AnnotationTable = self._sqlite_annotations or ChromaAnnotations(
+                self._open(self._legacy_annotations_name, kind="annotations", space="l2"),
+                self._client.get_max_batch_size(),
+            )
         except (IndexMismatchError, StoreError):
             raise
         except Exception as exc:
             raise StoreError(f"cannot open Chroma collection {collection!r}: {exc}") from exc
+
+    @property
+    def _legacy_annotations_name(self) -> str:
+        return f"{self.collection_name}-annotations"
 
     def follow(self, generation: int) -> None:
         """Called when a reader sees ``generation``; marks an embedded store written elsewhere as stale.
@@ -393,54 +410,48 @@ class ChunkStore:
         if ids:
             where = cast(Where, {"article_id": {"$in": ids}})
             self._chunks.delete(where=where)
-            self._annotations.delete(where=where)
+            self._annotations.delete_articles(ids)
 
     # ------------------------------------------------------------------ annotations
     def upsert_annotations(self, chunks: Sequence[tuple[str, str]], payloads: Sequence[bytes], pipeline: str) -> None:
-        """Store each chunk's parse (``(chunk id, article id)`` and spaCy's bytes) made by ``pipeline``.
-
-        The bytes go in metadata, not the document: Chroma indexes documents for full-text search.
-        """
-        batch = max(1, min(self._client.get_max_batch_size(), 1000))
-        for start in range(0, len(chunks), batch):
-            part = chunks[start : start + batch]
-            self._annotations.upsert(
-                ids=[cid for cid, _ in part],
-                embeddings=np.zeros((len(part), 1), dtype=np.float32),  # Chroma wants a vector; none is searched
-                metadatas=[
-                    {"article_id": aid, "pipeline": pipeline, "docs": base64.b64encode(data).decode("ascii")}
-                    for (_, aid), data in zip(part, payloads[start : start + batch], strict=True)
-                ],
-            )
+        """Store each chunk's parse (``(chunk id, article id)`` and spaCy's bytes) made by ``pipeline``."""
+        self._annotations.upsert(chunks, payloads, pipeline)
 
     def annotations(self, chunk_ids: Sequence[str], pipeline: str) -> dict[str, bytes]:
         """Stored parses of these chunks made by ``pipeline``; chunks without one are left out."""
-        if not chunk_ids:
-            return {}
-        result = self._annotations.get(ids=list(chunk_ids), include=["metadatas"])
-        out: dict[str, bytes] = {}
-        for cid, meta in zip(result["ids"], result["metadatas"] or [], strict=True):
-            meta = meta or {}
-            if meta.get("pipeline") == pipeline and meta.get("docs"):
-                out[cid] = base64.b64decode(str(meta["docs"]))
-        return out
+        return self._annotations.get(chunk_ids, pipeline) if chunk_ids else {}
+
+    def delete_annotations(self, chunk_ids: Sequence[str]) -> None:
+        """Forget these chunks' parses (the chunks stay; the next ingest parses them again)."""
+        self._annotations.delete_chunks(chunk_ids)
 
     def annotations_complete(self, pipeline: str) -> bool:
-        """As many parses as chunks, and a sampled one made by ``pipeline``: two cheap reads, so a
-        repair on every ingest does not list every chunk id. (A model change half-migrated may be
-        missed; its stale parses are never used, only re-parsed when asked.)"""
-        if self._annotations.count() != self._chunks.count():
-            return False
-        sample = self._annotations.get(limit=1, include=["metadatas"])
-        metas = sample["metadatas"] or []
-        return not metas or (metas[0] or {}).get("pipeline") == pipeline
+        """As many parses as chunks, all made by ``pipeline``: cheap reads, so a repair on every
+        ingest does not list every chunk id."""
+        return self._annotations.count() == self._chunks.count() and self._annotations.all_by(pipeline)
 
     def unannotated_chunk_ids(self, pipeline: str) -> list[str]:
         """Chunks with no parse by ``pipeline``: stored before annotations existed, or by another model."""
         chunk_ids = self._chunks.get(include=[])["ids"]
-        where = cast(Where, {"pipeline": pipeline})
-        done = set(self._annotations.get(where=where, include=[])["ids"])
+        done = self._annotations.ids_by(pipeline)
         return [cid for cid in chunk_ids if cid not in done]
+
+    def migrate_annotations(self) -> int:
+        """Move parses an older version kept in the ``<collection>-annotations`` Chroma collection into
+        the SQLite table, then drop the collection (a writer's repair, under the ingest lock).
+
+        Crash-safe: the collection is dropped only after every row is committed; a rerun copies again.
+        """
+        if self._sqlite_annotations is None:
+            return 0  # a server keeps the collection
+        try:
+            legacy = self._client.get_collection(self._legacy_annotations_name, embedding_function=None)
+        except NotFoundError:
+            return 0
+        copied = migrate(ChromaAnnotations(legacy, self._client.get_max_batch_size()), self._sqlite_annotations)
+        self._client.delete_collection(self._legacy_annotations_name)
+        log.info("moved %d stored spaCy parses from Chroma metadata to %s", copied, self._sqlite_annotations.path)
+        return copied
 
     def upsert_chunks(self, items: Sequence[tuple[Article, Chunk]], vectors: np.ndarray) -> None:
         batch = max(1, min(self._client.get_max_batch_size(), 4000))

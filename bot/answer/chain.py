@@ -26,14 +26,15 @@ from bot.answer.models import Answer, ClaimWarning
 from bot.answer.retrieval import HybridRetriever, Retrieval
 from bot.core.errors import EmptyIndexError, InvalidInputError
 from bot.core.llm import LLM_FAILED, describe_llm_error
-from bot.core.models import REFUSAL, CitedSentence, Passage, Source
+from bot.core.models import REFUSAL, CitedSentence, Source
 from bot.core.prompts import PromptFile, PromptLibrary
-from bot.core.protocols import ClaimMatcherLike, claims_in_sources
+from bot.core.protocols import ClaimMatcherLike, PassageAnnotations, claims_in_sources
 from bot.core.render import prompt_sources
 from bot.core.text.dates import human_date, states_date
 from bot.core.text.sanitize import clean_inline, clean_reply
 from bot.verify.answerability import Answerability, Evidence
 from bot.verify.citations import CitationVerifier, VerificationResult, render, split_cited_sentences
+from bot.verify.llm_review import LLMReview
 from index.tokens import count_tokens, get_encoding
 
 log = logging.getLogger(__name__)
@@ -72,12 +73,6 @@ _ABOUT_REPORTING = re.compile(
 
 class DisagreementFinder(Protocol):
     def __call__(self, sources: Sequence[Source], others: Sequence[Source] = ()) -> list[str]: ...
-
-
-class PassageAnnotations(Protocol):
-    """Reads the spaCy parses stored at ingest for retrieved passages (index.annotations.StoredAnnotations)."""
-
-    def prime(self, passages: Sequence[Passage]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,8 +158,11 @@ class Answerer:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         empty_index: Callable[[], str | None] | None = None,
         annotations: PassageAnnotations | None = None,
+        review: LLMReview | None = None,
     ) -> None:
         self.retriever = retriever
+        # With an LLM, an optional second opinion on the drafted sentences the fact rules doubt.
+        self.review = review
         # The passages' parses are read from the store, not made again per question.
         self.annotations = annotations
         # Says why when nothing is indexed, so an empty store is not answered "the articles don't say".
@@ -365,6 +363,10 @@ class Answerer:
         cited = draft.sentences if draft.sentences is not None else split_cited_sentences(draft.text)
         result: VerificationResult = self.verifier.verify(cited, state.sources)
         llm_drafted, completion_tokens = draft.engine == "llm", draft.completion_tokens
+        reviewed = llm_drafted and self.review is not None and bool(result.doubtful)
+        if reviewed:
+            assert self.review is not None
+            result = self.review.review(result, state.sources)
         if not result.sentences and llm_drafted:
             # Retrieval found relevant passages but nothing the model wrote is backed by them (a weak
             # or confused model): the sources' own sentences beat a refusal.
@@ -404,6 +406,7 @@ class Answerer:
             support_score=result.support_score,
             prompt_name=self.prompt.name,
             prompt_hash=self.prompt.content_hash,
+            review_prompt=self.review.prompt_id if reviewed and self.review is not None else "",
             retrieval=state.retrieval.passages,
             timings_ms=state.timings,
             tokens={

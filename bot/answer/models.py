@@ -48,6 +48,7 @@ class Answer:
     support_score: float = 0.0
     prompt_name: str = ""
     prompt_hash: str = ""
+    review_prompt: str = ""  # "verify@<hash>" when the LLM second-checked doubtful sentences
     retrieval: list[Passage] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     tokens: dict[str, int] = field(default_factory=dict)
@@ -107,6 +108,7 @@ class Answer:
             ],
             "support_score": round(self.support_score, 4),
             "prompt": {"name": self.prompt_name, "hash": self.prompt_hash},
+            "review_prompt": self.review_prompt or None,
             "retrieval": [p.to_dict() for p in self.retrieval],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "tokens": self.tokens,

@@ -193,18 +193,23 @@ class HybridRetriever:
         lexical: LexicalIndex,
         embeddings: NamedEmbeddings,
         config: RetrievalConfig | None = None,
+        *,
+        vectors: Callable[[Sequence[str]], np.ndarray] | None = None,
     ) -> None:
         self.store = store
         self.lexical = lexical
         self.embeddings = embeddings
         self.config = config or RetrievalConfig()
+        # The question's vector through the answer engine's cache (it scores sentences against the same
+        # question), so one answer embeds its question once.
+        self.vectors = vectors or (lambda texts: embed_array(self.embeddings, texts))
         self._generation: int | None = None
         self._matcher = OutletMatcher([])
         self._outlets: list[str] = []
 
     def with_config(self, config: RetrievalConfig) -> HybridRetriever:
         """A retriever on the same store and lexical index searching with ``config``."""
-        return HybridRetriever(self.store, self.lexical, self.embeddings, config)
+        return HybridRetriever(self.store, self.lexical, self.embeddings, config, vectors=self.vectors)
 
     # ------------------------------------------------------------------ freshness
     def refresh(self) -> None:
@@ -245,7 +250,7 @@ class HybridRetriever:
         timer.step("plan", since_start=True)
         if search.empty_index:
             return Retrieval([], search.plan, timer.ms)
-        q = _Question(vector=embed_array(self.embeddings, [question])[0].astype(np.float32), whole_question=question)
+        q = _Question(vector=self.vectors([question])[0].astype(np.float32), whole_question=question)
         timer.step("embed")
         scored = self._score(q, search)
         rounds = self._outlet_rounds(q, search) + self._part_lists(q, search)

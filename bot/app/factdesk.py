@@ -49,6 +49,7 @@ from bot.verify.disagreements import SourceDisagreements
 from bot.verify.facts import FactSupport, TextAnalyzer, texts_conflict
 from bot.verify.furniture import FurnitureFilter
 from bot.verify.llm_contradictions import LLMContradictionFinder
+from bot.verify.llm_review import LLMReview
 from index.annotations import Annotator, StoredAnnotations
 from index.chunking import Chunker
 from index.embeddings import NamedEmbeddings, make_embeddings
@@ -63,6 +64,7 @@ log = logging.getLogger(__name__)
 ANSWER_PROMPT = "answer"
 DIGEST_PROMPT = "digest"
 CONTRADICTIONS_PROMPT = "contradictions"
+REVIEW_PROMPT = "verify"
 
 
 def build_embeddings(settings: Settings) -> NamedEmbeddings:
@@ -183,14 +185,21 @@ class Factdesk:
             return DigestService(
                 store,
                 database,
-                StorySummarizer(extractive, verifier, model, prompt, furniture=FurnitureFilter(facts.analyzer)),
+                StorySummarizer(
+                    extractive,
+                    verifier,
+                    model,
+                    prompt,
+                    furniture=FurnitureFilter(facts.analyzer),
+                    annotations=annotations,
+                ),
                 timezone=settings.timezone,
                 claim_matcher=matcher,
                 clock=clock,
             )
 
         digests = digest_service(chat)
-        retriever = HybridRetriever(store, lexical, embeddings)
+        retriever = HybridRetriever(store, lexical, embeddings, vectors=cache.vectors)
         answerer = Answerer(
             retriever=retriever,
             prompts=prompts,
@@ -211,6 +220,11 @@ class Factdesk:
             clock=clock,
             empty_index=lambda: empty_index_message(settings, store),
             annotations=annotations,
+            review=(
+                LLMReview(chat, prompts.get(REVIEW_PROMPT), max_checks=settings.llm_review_max)
+                if chat is not None and settings.llm_review
+                else None
+            ),
         )
         admin = IndexAdmin(
             store,

@@ -1,7 +1,7 @@
-"""What answers and digests need from the claims package, as structural types.
+"""What answers and digests need from lower packages, as structural types.
 
-Both check the passages they are about to show against moderators' flagged claims;
-tests pass small fakes with the same shape.
+Both check the passages they are about to show against moderators' flagged claims, and
+read the spaCy parses stored at ingest for them; tests pass small fakes with the same shape.
 """
 
 from __future__ import annotations
@@ -10,7 +10,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from bot.core.models import Source
+from bot.core.models import Passage, Source
+
+
+class PassageAnnotations(Protocol):
+    """Reads the parses stored at ingest for passages about to be analysed (index.annotations.StoredAnnotations)."""
+
+    def prime(self, passages: Sequence[Passage]) -> None: ...
 
 
 class ClaimLike(Protocol):

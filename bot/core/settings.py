@@ -77,6 +77,11 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(
         800, ge=16, le=16384, description="Longest reply the chat model may write; a model stuck in a loop stops here."
     )
+    llm_review: bool = Field(
+        False,
+        description="Ask the chat model to re-check drafted sentences the fact rules doubt (prompts/verify.yaml).",
+    )
+    llm_review_max: int = Field(3, ge=1, le=20, description="At most this many review calls per answer.")
 
     # --- answering ---------------------------------------------------------------
     prompts_dir: Path = Field(PROMPTS_DIR)

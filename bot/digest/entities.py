@@ -9,8 +9,15 @@ appears capitalised mid-sentence somewhere in the texts being compared.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+from bot.core.text.dates import MONTH_NUMBERS, WEEKDAYS
 
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9’'\-]*|[.!?:;\"“”\n,()]")
 _RUN_BREAK = frozenset(",()")
@@ -18,32 +25,42 @@ _SENTENCE_END = frozenset('.!?:;"“”\n')
 _ACRONYM_DOTS = re.compile(r"\b(?:[A-Z]\.){2,}")
 _POSSESSIVE = re.compile(r"(’s|'s|’|')$")
 
-# Capitalised words that are not names, or are names too common to tell stories apart.
-STOP_ENTITIES = frozenset(
-    """
-    a an the this that these those there here it its i we you he she they his her their our your my me us them
-    and or but if so as at by for from in into of on onto to with without about after before over under
-    up down is are was were be been being has have had do does did will would can could should
-    may might must shall
-    not no yes all any some each every more most many much few other another such only also just than then
-    who what when where which why how while although though because since until unless despite however
-    meanwhile elsewhere moreover still yet even already again now today tonight yesterday tomorrow
-    mr mrs ms dr sir madam president vice minister prime foreign secretary chief chairman chairwoman chair
-    spokesman spokeswoman spokesperson officials official government ministry department council committee
-    ceo cfo coo cto executive director head deputy general senator sen rep gov governor mayor
-    king queen prince
-    monday tuesday wednesday thursday friday saturday sunday
-    january february march april may june july august september october november december
-    jan feb mar apr jun jul aug sep sept oct nov dec
-    am pm gmt utc bst est edt pst cet cest
-    read also latest update updated advertisement photo video image getty reuters ap afp
-    new first last next one two three said says say according news report reports
-    """.split()  # noqa: SIM905
-)
+STOPWORDS_FILE = Path(__file__).with_name("entity_stopwords.json")
 
-_STOP_ACRONYMS = frozenset(
-    {"am", "pm", "gmt", "utc", "bst", "est", "edt", "pst", "cet", "cest", "ceo", "cfo", "coo", "cto"}
-)
+
+class EntityStopwords(BaseModel):
+    """Capitalised words that are not story names (``entity_stopwords.json``); lower case and unique."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    about: str
+    words: frozenset[str]
+    stop_even_in_capitals: frozenset[str]  # "AM", "CEO": not names even in capitals ("US" is)
+
+    @field_validator("words", "stop_even_in_capitals", mode="before")
+    @classmethod
+    def _lower_and_unique(cls, entries: list[str]) -> list[str]:
+        if len(set(entries)) != len(entries) or any(e != e.lower().strip() or not e for e in entries):
+            raise ValueError("entries must be lower case, non-empty and unique")
+        return entries
+
+    @model_validator(mode="after")
+    def _capitals_are_stopwords(self) -> EntityStopwords:
+        if not self.stop_even_in_capitals <= self.all:
+            raise ValueError(f"not stop words: {sorted(self.stop_even_in_capitals - self.all)}")
+        return self
+
+    @cached_property
+    def all(self) -> frozenset[str]:
+        """The file's words plus month and weekday names (their one home is the dates module)."""
+        return self.words | MONTH_NUMBERS.keys() | WEEKDAYS
+
+
+@lru_cache(maxsize=1)
+def entity_stopwords() -> EntityStopwords:
+    """The shipped list, read and checked on first use."""
+    return EntityStopwords.model_validate(json.loads(STOPWORDS_FILE.read_text(encoding="utf-8")))
 
 
 def _normalise(word: str) -> str:
@@ -67,6 +84,8 @@ def capitalised_words(text: str) -> tuple[list[str], list[str]]:
             (initial if run_initial else mid).append(" ".join(run))
         run = []
 
+    stopwords = entity_stopwords()
+    stop, stop_in_capitals = stopwords.all, stopwords.stop_even_in_capitals
     at_start = True
     for token in _TOKEN.findall(_ACRONYM_DOTS.sub(lambda m: m.group(0).replace(".", ""), text)):
         if token in _RUN_BREAK:
@@ -82,7 +101,7 @@ def capitalised_words(text: str) -> tuple[list[str], list[str]]:
                 continue
             word = _normalise(part)
             acronym = part.isupper() and len(part) > 1
-            if len(word) >= 2 and (word not in STOP_ENTITIES or (acronym and word not in _STOP_ACRONYMS)):
+            if len(word) >= 2 and (word not in stop or (acronym and word not in stop_in_capitals)):
                 (initial if at_start else mid).append(word)
                 if not run:
                     run_initial = at_start

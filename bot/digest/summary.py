@@ -18,6 +18,7 @@ from langchain_core.output_parsers import StrOutputParser
 
 from bot.core.models import CitedSentence, Source
 from bot.core.prompts import PromptFile
+from bot.core.protocols import PassageAnnotations
 from bot.core.render import prompt_sources
 from bot.core.text.sanitize import clean_reply, quoted
 from bot.core.text.sentences import sentence_spans
@@ -69,6 +70,7 @@ class StorySummarizer:
         *,
         max_sentences: int = MAX_SENTENCES,
         furniture: Callable[[str], bool] | None = None,
+        annotations: PassageAnnotations | None = None,
     ) -> None:
         if chat_model is not None and prompt is None:
             raise ValueError("an LLM summarizer needs the digest prompt")
@@ -77,6 +79,8 @@ class StorySummarizer:
         self.chat_model = chat_model
         self.prompt = prompt
         self.max_sentences = max_sentences
+        # The passages' parses were stored at ingest: the checks below read them instead of parsing again.
+        self.annotations = annotations
         # Lines that address the reader ("Read on for the full rundown", "Check back often"): never a summary.
         self.furniture = furniture or (lambda _text: False)
 
@@ -87,6 +91,8 @@ class StorySummarizer:
     def summarize(self, headline: str, sources: Sequence[Source], window_label: str) -> SummaryResult:
         if not sources:
             return SummaryResult([], "extractive")
+        if self.annotations is not None:
+            self.annotations.prime([p for s in sources for p in s.passages])
         if self.chat_model is not None:
             try:
                 sentences = self._llm(headline, sources, window_label)

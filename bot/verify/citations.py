@@ -265,6 +265,9 @@ class VerificationResult:
     repaired: int = 0
     dropped: int = 0
     notes: list[str] = field(default_factory=list)
+    # Positions in ``sentences`` the fact model doubts although no fact is missing: what a second
+    # opinion (the LLM review, when configured) is asked about.
+    doubtful: list[int] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -331,6 +334,14 @@ def source_sentences(sources: Sequence[Source]) -> list[str]:
 
 
 @dataclass(slots=True)
+class _FactOutcome:
+    """The fact check of one sentence: a concrete failure, a doubt, or neither."""
+
+    failure: str | None = None
+    doubtful: bool = False
+
+
+@dataclass(slots=True)
 class _Plan:
     """What one answer sentence needs: its lexical scores and which source sentences to embed."""
 
@@ -374,27 +385,35 @@ class CitationVerifier:
         self.cache = cache if cache is not None else VectorCache(embeddings)
         self.facts = facts
 
-    def _fact_failure(self, text: str, numbers: Sequence[int], sources: dict[int, Source]) -> str | None:
-        """Why no cited source states the sentence's facts ("Tumblr not in [2]"), or None when one does.
+    def _fact_failure(self, text: str, numbers: Sequence[int], sources: dict[int, Source]) -> _FactOutcome:
+        """Why no cited source states the sentence's facts ("Tumblr not in [2]"), or no failure when one does.
 
         A sentence found verbatim in a cited source (the extractive engine's) needs no
         check. Otherwise a source fails only with a concrete reason: the fact model
         says unsupported *and* it names an entity or number the source lacks, or a
-        negation the aligned source sentence does not have.
+        negation the aligned source sentence does not have. A source the model doubts
+        without such a reason leaves the sentence standing but ``doubtful``.
         """
         if self.facts is None or not numbers:
-            return None
-        needle = " ".join(text.lower().split())
+            return _FactOutcome()
+        # The engines end a quoted headline with a full stop: without it, it is still the source's text.
+        needle = " ".join(text.lower().split()).rstrip(".!?… ")
         reasons: list[str] = []
+        doubtful = False
         for n in numbers:
             source = sources[n]
             if any(needle in t for t in _source_texts(source)):
-                return None
+                return _FactOutcome()
             verdict = self.facts.check(text, "\n".join((source.title, *(p.text for p in source.passages))))
-            if verdict.supported or not (verdict.check.missing or verdict.check.negation_mismatch):
-                return None
+            if verdict.supported:
+                return _FactOutcome()
+            if not (verdict.check.missing or verdict.check.negation_mismatch):
+                doubtful = True
+                continue
             reasons.append(f"{verdict.check.explanation} not in [{n}]")
-        return "; ".join(reasons)
+        if doubtful:
+            return _FactOutcome(doubtful=True)
+        return _FactOutcome(failure="; ".join(reasons))
 
     def prepare(self, sources: Sequence[Source]) -> None:
         """Embed the sources' sentences ahead of time (e.g. while an LLM writes), so verify is cheap."""
@@ -573,7 +592,8 @@ class CitationVerifier:
                 else:
                     attached += 1
                 log.debug("attached [%d] to %r", best, text[:80])
-            failure = self._fact_failure(scoring_text(text), final, by_number) if final else None
+            outcome = self._fact_failure(scoring_text(text), final, by_number) if final else _FactOutcome()
+            failure = outcome.failure
             if failure is not None:
                 result.notes.append(f"Unsupported: “{text[:80]}” ({failure}).")
                 log.debug("fact check failed for %r: %s", text[:80], failure)
@@ -586,6 +606,8 @@ class CitationVerifier:
                 continue
             if final:
                 support = max(scores.get(n, 0.0) for n in final)
+                if outcome.doubtful:
+                    result.doubtful.append(len(result.sentences))
                 result.sentences.append(CitedSentence(text, final, support, True))
                 supports.append(support)
                 if final != tuple(cites):

@@ -22,18 +22,24 @@ from __future__ import annotations
 
 import enum
 import itertools
+import json
 import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from bot.core.text.dates import MONTH_NUMBERS as MONTHS
-from bot.core.text.dates import find_dates
+from bot.core.text.dates import WEEKDAYS, find_dates
 from bot.core.text.markers import cited_numbers, strip_citations
 from bot.core.text.negation import negation_words
 from bot.core.text.normalize import clean_text, tokens
+from bot.core.text.numbers import CURRENCIES, SCALES
 from bot.core.text.sentences import sentences_of
 from bot.core.text.words import Analyzer, english_stopwords
 
@@ -43,19 +49,7 @@ SUBJECT_OVERLAP = 0.5  # content-stem overlap for "same subject" (negation, date
 NUMBER_SUBJECT_OVERLAP = 0.4  # numbers differ, so the rest of the sentence shares a bit less
 APPROXIMATE_TOLERANCE = 0.15  # "about $3 billion" agrees with "$2.7 billion"
 
-_WEEKDAYS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
-_FUTURE_RE = re.compile(
-    r"\b(?:will|shall|'ll|scheduled|planned|plans?|expected|expects|due|upcoming|next|later|slated"
-    r"|forthcoming|proposed|would|could|may|might|set\s+(?:to|for))\b",
-    re.IGNORECASE,
-)
-_APPROXIMATE_RE = re.compile(
-    r"\b(?:about|around|roughly|nearly|almost|some|approximately|over|more\s+than|less\s+than|fewer\s+than"
-    r"|up\s+to|at\s+least|at\s+most|estimated|an\s+estimated|close\s+to|under)\s*$",
-    re.IGNORECASE,
-)
-_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "m": 1e6, "bn": 1e9, "k": 1e3}
-_CURRENCIES = {"$": "USD", "€": "EUR", "£": "GBP", "dollars": "USD", "euros": "EUR", "pounds": "GBP"}
+CONTRADICTION_WORDS_FILE = Path(__file__).with_name("contradiction_words.json")
 _NUMBER_RE = re.compile(
     r"(?:(?P<cur>[$€£])\s?)?(?<![\w.,])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\b"
     r"(?:\s*(?P<scale>thousand|million|billion|trillion|bn|m|k)\b)?"
@@ -63,116 +57,69 @@ _NUMBER_RE = re.compile(
     r"(?P<unit>[A-Za-z][A-Za-z'-]*))?",
     re.IGNORECASE,
 )
-# Concepts that different words express; both sides get the concept as an extra stem.
-_CONCEPTS = {
-    "⟨scheduled⟩": frozenset({"schedul", "arrang", "plan", "confirm", "slate", "set", "fix"}),
-    "⟨meeting⟩": frozenset({"meet", "met", "summit", "talk"}),
-}
-
-# Titles and their modifiers, lower case. A role is "<modifiers> <country> <titles> <Name>".
-TITLE_WORDS = frozenset(
-    {
-        "president",
-        "vice",
-        "prime",
-        "minister",
-        "foreign",
-        "defence",
-        "defense",
-        "finance",
-        "interior",
-        "secretary",
-        "state",
-        "chancellor",
-        "king",
-        "queen",
-        "prince",
-        "princess",
-        "senator",
-        "sen.",
-        "representative",
-        "rep.",
-        "governor",
-        "gov.",
-        "mayor",
-        "general",
-        "gen.",
-        "chief",
-        "executive",
-        "ceo",
-        "chairman",
-        "chairwoman",
-        "chair",
-        "speaker",
-        "leader",
-        "ambassador",
-        "envoy",
-        "justice",
-        "judge",
-        "pope",
-        "commissioner",
-        "director",
-        "spokesperson",
-        "spokesman",
-        "spokeswoman",
-    }
-)
-# Words that may start a title run but are not titles on their own ("State Department").
-_WEAK_TITLES = frozenset({"vice", "prime", "foreign", "defence", "defense", "finance", "interior", "state"})
-ROLE_MODIFIERS = {
-    "former": "former",
-    "ex": "former",
-    "then": "former",
-    "late": "former",
-    "outgoing": "outgoing",
-    "acting": "acting",
-    "interim": "acting",
-    "elect": "elect",
-}
-COUNTRIES = {
-    "usa": "usa",
-    "american": "usa",
-    "united states": "usa",
-    "uk": "uk",
-    "british": "uk",
-    "russian": "russia",
-    "russia": "russia",
-    "ukrainian": "ukraine",
-    "ukraine": "ukraine",
-    "french": "france",
-    "france": "france",
-    "german": "germany",
-    "germany": "germany",
-    "chinese": "china",
-    "china": "china",
-    "indian": "india",
-    "india": "india",
-    "israeli": "israel",
-    "israel": "israel",
-    "palestinian": "palestine",
-    "iranian": "iran",
-    "iran": "iran",
-    "turkish": "turkey",
-    "italian": "italy",
-    "spanish": "spain",
-    "polish": "poland",
-    "canadian": "canada",
-    "mexican": "mexico",
-    "brazilian": "brazil",
-    "japanese": "japan",
-    "korean": "korea",
-    "south korean": "south korea",
-    "north korean": "north korea",
-    "syrian": "syria",
-    "egyptian": "egypt",
-    "saudi": "saudi arabia",
-    "hungarian": "hungary",
-    "belarusian": "belarus",
-    "european": "eu",
-    "eu": "eu",
-    "un": "un",
-}
 _WORD_RE = re.compile(r"[^\W\d_][\w.'-]*")
+
+
+def _alternation(phrases: Iterable[str]) -> str:
+    """Phrases as one regex alternation, longest first, their spaces matching any whitespace."""
+    ordered = sorted(phrases, key=len, reverse=True)
+    return "|".join(r"\s+".join(re.escape(word) for word in phrase.split()) for phrase in ordered)
+
+
+class ContradictionWords(BaseModel):
+    """The rules' vocabulary (``contradiction_words.json``); every entry lower case and single-spaced."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    about: str
+    titles: frozenset[str]  # "president", "minister": a role is "<modifiers> <country> <titles> <Name>"
+    weak_titles: frozenset[str]  # may start a title run but are no title alone ("State Department")
+    role_modifiers: dict[str, str]  # "ex" → "former": the standing a title is held in
+    countries: dict[str, str]  # "american" → "usa": words naming one country
+    future_markers: tuple[str, ...]  # a statement about what will happen cannot report it as past
+    approximate_markers: tuple[str, ...]  # "about $3 billion" agrees with "$2.7 billion"
+    concepts: dict[str, frozenset[str]]  # stems that different words share for one idea ("schedul", "arrang")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ContradictionWords:
+        words = [
+            *self.titles,
+            *self.weak_titles,
+            *self.role_modifiers,
+            *self.role_modifiers.values(),
+            *self.countries,
+            *self.countries.values(),
+            *self.future_markers,
+            *self.approximate_markers,
+            *(stem for stems in self.concepts.values() for stem in stems),
+        ]
+        for word in words:
+            if not word or word != " ".join(word.lower().split()):
+                raise ValueError(f"{word!r}: entries are lower case and single-spaced")
+        if not self.weak_titles <= self.titles:
+            raise ValueError(f"weak titles that are not titles: {sorted(self.weak_titles - self.titles)}")
+        if any(not stems for stems in self.concepts.values()):
+            raise ValueError("a concept needs at least one stem")
+        return self
+
+    @classmethod
+    def load(cls, path: Path = CONTRADICTION_WORDS_FILE) -> ContradictionWords:
+        return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
+
+    @cached_property
+    def future(self) -> re.Pattern[str]:
+        return re.compile(rf"\b(?:{_alternation(self.future_markers)})\b", re.IGNORECASE)
+
+    @cached_property
+    def approximate(self) -> re.Pattern[str]:
+        return re.compile(rf"\b(?:{_alternation(self.approximate_markers)})\s*$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def contradiction_words() -> ContradictionWords:
+    """The shipped vocabulary, read and checked on first use."""
+    return ContradictionWords.load()
 
 
 class ContradictionKind(enum.StrEnum):
@@ -308,14 +255,14 @@ def _quantities_in(text: str, analyzer: Analyzer) -> list[Quantity]:
     for m in _NUMBER_RE.finditer(text):
         number = float(m.group("num").replace(",", ""))
         scale = (m.group("scale") or "").lower()
-        value = number * _SCALES.get(scale, 1.0)
+        value = number * SCALES.get(scale, 1.0)
         unit_word = (m.group("unit") or "").lower().strip("'-")
-        currency = _CURRENCIES.get(m.group("cur") or "") or _CURRENCIES.get(unit_word)
+        currency = CURRENCIES.get(m.group("cur") or "") or CURRENCIES.get(unit_word)
         if currency:
             unit = currency
         elif m.group("pct"):
             unit = "%"
-        elif unit_word and unit_word not in MONTHS and unit_word not in _WEEKDAYS:
+        elif unit_word and unit_word not in MONTHS and unit_word not in WEEKDAYS:
             stems = analyzer.content_words(unit_word)
             if not stems:
                 continue  # "50 of", "3 and" ...: no noun to tie the number to
@@ -324,7 +271,7 @@ def _quantities_in(text: str, analyzer: Analyzer) -> list[Quantity]:
             continue
         if not currency and number.is_integer() and 1900 <= number <= 2100 and not scale:
             continue  # a year
-        approximate = bool(_APPROXIMATE_RE.search(text[: m.start()]))
+        approximate = bool(contradiction_words().approximate.search(text[: m.start()]))
         raw_end = m.end("scale") if m.group("scale") else m.end("num")
         raw = text[m.start() : raw_end] if currency else m.group()
         out.append(Quantity(value, unit, approximate, raw.strip()))
@@ -344,8 +291,9 @@ def _roles_in(text: str) -> list[Role]:
         titles: list[str] = []
         modifiers: set[str] = set()
         while i < len(words) and (parts := _title_parts(words[i][0])) is not None:
-            titles.extend(p for p in parts if p in TITLE_WORDS)
-            modifiers.update(ROLE_MODIFIERS[p] for p in parts if p in ROLE_MODIFIERS)
+            titles.extend(p for p in parts if p in contradiction_words().titles)
+            standing = contradiction_words().role_modifiers
+            modifiers.update(standing[p] for p in parts if p in standing)
             i += 1
         name: list[str] = []
         while i < len(words) and len(name) < 3 and _is_name_word(words[i][0]):
@@ -354,14 +302,15 @@ def _roles_in(text: str) -> list[Role]:
                 i += 1
                 break
             i += 1
-        if not name or all(t in _WEAK_TITLES for t in titles):
+        if not name or all(t in contradiction_words().weak_titles for t in titles):
             continue
         country = None
         j = start - 1
         while j >= 0 and start - j <= 3:
             word = words[j][0].rstrip(".,").lower()
-            if word in ROLE_MODIFIERS or word.rstrip("-") in ROLE_MODIFIERS:
-                modifiers.add(ROLE_MODIFIERS[word.rstrip("-")])
+            standing = contradiction_words().role_modifiers
+            if word in standing or word.rstrip("-") in standing:
+                modifiers.add(standing[word.rstrip("-")])
             elif _canonical_country(words[j][0]) and country is None:
                 country = _canonical_country(words[j][0])
             else:
@@ -377,9 +326,10 @@ def _roles_in(text: str) -> list[Role]:
 def _title_parts(word: str) -> list[str] | None:
     """The lower-case parts of a title word ("Ex-President" → ["ex", "president"]), else None."""
     parts = [p for p in word.lower().rstrip(",").split("-") if p]
-    if not parts or any(p not in TITLE_WORDS and p not in ROLE_MODIFIERS for p in parts):
+    words = contradiction_words()
+    if not parts or any(p not in words.titles and p not in words.role_modifiers for p in parts):
         return None
-    if not any(p in TITLE_WORDS for p in parts):
+    if not any(p in words.titles for p in parts):
         return None
     return parts
 
@@ -388,9 +338,9 @@ def _is_name_word(word: str) -> bool:
     core = word.rstrip(".,'’s") or word
     return (
         word[:1].isupper()
-        and core.lower() not in TITLE_WORDS
+        and core.lower() not in contradiction_words().titles
         and core.lower() not in MONTHS
-        and core.lower() not in _WEEKDAYS
+        and core.lower() not in WEEKDAYS
         and _canonical_country(core) is None
     )
 
@@ -404,7 +354,7 @@ def _name_key(word: str) -> str:
 
 def _canonical_country(word: str) -> str | None:
     token = tokens(word)
-    return COUNTRIES.get(token[0]) if len(token) == 1 else None
+    return contradiction_words().countries.get(token[0]) if len(token) == 1 else None
 
 
 def _entities(text: str, known_capitalised: set[str]) -> set[str]:
@@ -416,7 +366,7 @@ def _entities(text: str, known_capitalised: set[str]) -> set[str]:
         if not word[:1].isupper():
             continue
         for part in tokens(word):
-            if part in stop or part in TITLE_WORDS or part in MONTHS or part in _WEEKDAYS:
+            if part in stop or part in contradiction_words().titles or part in MONTHS or part in WEEKDAYS:
                 continue
             if index == 0 and part not in known_capitalised:
                 continue
@@ -431,10 +381,11 @@ def _capitalised_inside(text: str) -> set[str]:
 
 def _subject(text: str, analyzer: Analyzer) -> set[str]:
     stems = {s for s in analyzer.content_words(text) if not s[:1].isdigit()}
-    stems -= set(analyzer.stemmer.stemWords(sorted(TITLE_WORDS | set(ROLE_MODIFIERS))))
-    for concept, members in _CONCEPTS.items():
+    words = contradiction_words()
+    stems -= set(analyzer.stemmer.stemWords(sorted(words.titles | set(words.role_modifiers))))
+    for concept, members in words.concepts.items():
         if stems & members:
-            stems.add(concept)
+            stems.add(f"⟨{concept}⟩")
     return stems
 
 
@@ -460,7 +411,7 @@ def _facts(statement: Statement, analyzer: Analyzer, known_capitalised: set[str]
         entities=_entities(without_dates, known_capitalised),
         subject=_subject(without_dates, analyzer),
         negation=negation.group().lower() if negation else None,
-        future=bool(_FUTURE_RE.search(without_dates)),
+        future=bool(contradiction_words().future.search(without_dates)),
         dates=dates,
         quantities=_quantities_in(without_dates, analyzer),
         roles=_roles_in(clean),

@@ -16,7 +16,6 @@ passages there at ingest, so answering finds them parsed).
 
 from __future__ import annotations
 
-import calendar
 import difflib
 import itertools
 import json
@@ -31,7 +30,9 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bot.core.text.dates import MONTH_NUMBERS
 from bot.core.text.nlp import TextAnalyzer
+from bot.core.text.numbers import SCALES
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
@@ -66,23 +67,6 @@ def _norm(text: str) -> str:
     return " ".join(text.lower().replace("\u2019", "'").split())
 
 
-_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name} | {
-    name.lower(): i for i, name in enumerate(calendar.month_abbr) if name
-}
-_SCALES = {
-    "thousand": 1e3,
-    "k": 1e3,
-    "million": 1e6,
-    "m": 1e6,
-    "mn": 1e6,
-    "billion": 1e9,
-    "bn": 1e9,
-    "b": 1e9,
-    "trillion": 1e12,
-    "tn": 1e12,
-}
-
-
 _AMOUNTS = frozenset({"MONEY", "PERCENT", "QUANTITY", "CARDINAL"})
 _NUMBER = re.compile(r"^(\d[\d,]*(?:\.\d+)?)(k|m|mn|bn|b|tn)?$")
 
@@ -90,7 +74,7 @@ _NUMBER = re.compile(r"^(\d[\d,]*(?:\.\d+)?)(k|m|mn|bn|b|tn)?$")
 def _key(token: Token) -> str:
     """A token as compared across texts: lower case, no dots ("U.S." = "US"), months as numbers."""
     word = token.lower_.replace(".", "")
-    month = _MONTHS.get(word)
+    month = MONTH_NUMBERS.get(word)
     return f"month:{month}" if month else word
 
 
@@ -106,7 +90,7 @@ def _numbers(tokens: Sequence[Token]) -> set[float]:
         except ValueError:
             continue
         following = match.group(2) or (tokens[i + 1].lower_ if i + 1 < len(tokens) else "")
-        values.add(value * _SCALES.get(following, 1.0))
+        values.add(value * SCALES.get(following, 1.0))
     return values
 
 
@@ -170,7 +154,7 @@ def _entity_found(entity: Span, source: SourceFacts) -> bool:
         return False
     if numbers and entity.label_ in _AMOUNTS:
         return True  # "$2.7 billion" = "2.7bn dollars": the value is the fact, not the currency's spelling
-    words = [t for t in entity if not _numbers([t]) and not t.is_punct and not t.is_stop and t.lower_ not in _SCALES]
+    words = [t for t in entity if not _numbers([t]) and not t.is_punct and not t.is_stop and t.lower_ not in SCALES]
     return all(_found(t, source) for t in words)
 
 

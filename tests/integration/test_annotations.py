@@ -17,6 +17,7 @@ import pytest
 from bot.app import Factdesk
 from bot.core.settings import Settings, load_settings
 from bot.core.text.nlp import TextAnalyzer, annotation_texts, docs_from_bytes, docs_to_bytes
+from index.annotations import Annotator
 from index.embeddings import LocalMiniLMEmbeddings
 from index.store import ChunkStore
 from tests.conftest import app_for
@@ -174,7 +175,7 @@ def test_an_index_without_parses_answers_the_same_and_the_next_ingest_adds_them(
 ) -> None:
     with_parses, _, stored = _answers(local_settings, embeddings)
     with app_for(local_settings, embeddings) as app:  # an index built before annotations existed
-        app.store._annotations.delete(ids=app.store._annotations.get(include=[])["ids"])
+        app.store.delete_annotations([c.id for c in app.store.chunks()[0]])
         assert not _stored(app.store, analyzer)
 
     without, parsed, _ = _answers(local_settings, embeddings)
@@ -196,7 +197,25 @@ def test_a_complete_index_is_not_rescanned_but_a_missing_parse_is_found(
         pipeline = _pipeline(analyzer)
         assert app.store.annotations_complete(pipeline)
         assert not app.store.annotations_complete("another-model-1.0")
-        one = app.store._annotations.get(include=[])["ids"][0]
-        app.store._annotations.delete(ids=[one])  # an ingest killed before its parses were written
+        one = sorted(_stored(app.store, analyzer))[0]
+        app.store.delete_annotations([one])  # an ingest killed before its parses were written
         assert not app.store.annotations_complete(pipeline)
         assert app.store.unannotated_chunk_ids(pipeline) == [one]
+
+
+def test_the_package_id_is_the_loaded_pipelines_id(analyzer: TextAnalyzer) -> None:
+    from bot.core.text.nlp import package_pipeline_id
+
+    assert package_pipeline_id(analyzer.model) == _pipeline(analyzer)
+    assert Annotator(TextAnalyzer()).pipeline == _pipeline(analyzer), "the same id without loading spaCy here"
+
+
+def test_texts_are_parsed_shortest_first_and_returned_in_order(analyzer: TextAnalyzer) -> None:
+    from bot.core.text.nlp import parse_all
+
+    texts = ["A much longer sentence about the council budget of 38 million pounds.", "Short one.", "Mid length text."]
+    docs = parse_all(analyzer.nlp, texts)
+    assert [d.text for d in docs] == texts
+    assert [(t.dep_, t.head.i, t.ent_type_) for t in docs[0]] == [
+        (t.dep_, t.head.i, t.ent_type_) for t in analyzer.nlp(texts[0])
+    ]

@@ -521,3 +521,33 @@ def test_offline_answers_cite_without_gaps(sample_settings: Settings, embeddings
     cited = answer.cited_numbers()
     assert cited and sorted(cited) == list(range(1, len(cited) + 1))
     assert answer.sentences[0].citations[0] == 1
+
+
+class _CountingEmbeddings:
+    """The real model, counting how often each text is embedded."""
+
+    def __init__(self, inner: LocalMiniLMEmbeddings) -> None:
+        self.inner = inner
+        self.model_name = inner.model_name
+        self.embedded: list[str] = []
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [list(map(float, v)) for v in self.embed_array(texts)]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+    def embed_array(self, texts: Sequence[str]) -> Any:
+        self.embedded.extend(texts)
+        return self.inner.embed_array(texts)
+
+
+STATUS_QUESTION = "Is the Putin–Zelenskyy meeting scheduled?"
+
+
+def test_an_answer_embeds_its_question_once(sample_settings: Settings, embeddings: LocalMiniLMEmbeddings) -> None:
+    """Retrieval and the extractive engine share one vector cache: the question is embedded for both once."""
+    counting = _CountingEmbeddings(embeddings)
+    answer = app_for(sample_settings, counting).ask(STATUS_QUESTION)  # type: ignore[arg-type]
+    assert not answer.refused
+    assert counting.embedded.count(STATUS_QUESTION) == 1

