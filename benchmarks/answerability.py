@@ -4,12 +4,14 @@ Usage::
 
     factdesk eval multihop --index-dir DIR --limit 1   # builds the index once (~5 min)
     python -m benchmarks.answerability --index-dir DIR \\
-        --queries ../shared/data/multihop-rag/queries-dev.json [--out FEATURES.jsonl] [--grid]
+        --queries ../shared/data/multihop-rag/queries-dev.json [--out FEATURES.jsonl] \\
+        [--conflicts bench-out/conflicts/conflicts-dev.jsonl bench-out/conflicts/conflicts-test.jsonl]
 
-Questions are split in two halves by a hash of their text: thresholds are chosen on
-the ``tune`` half (``--grid`` prints the grid) and the figures that count are the
-``report`` half's. Null queries ("Insufficient information.") should be refused;
-the others answered.
+Questions are split in two halves by a hash of their text: the model is fitted on the
+``tune`` half (``python -m benchmarks.train_answerability``) and the figures that count
+are the ``report`` half's. Null queries ("Insufficient information.") should be refused;
+the others answered. ``--conflicts`` adds the counterfactual set (``benchmarks.conflicts_data``):
+its dev file is a tune half, its test file a report half.
 """
 
 from __future__ import annotations
@@ -19,14 +21,13 @@ import hashlib
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from bot.app import Factdesk
 from bot.core.settings import Settings
 from bot.eval.multihop import load_queries
-from bot.verify.answerability import Answerability, AnswerabilityPolicy
+from bot.verify.answerability import Answerability, AnswerabilityModel, AnswerabilityPolicy
 
 
 def half(text: str) -> str:
@@ -42,7 +43,7 @@ def features(index_dir: Path, queries: Path, limit: int) -> list[dict[str, Any]]
     for n, query in enumerate(items):
         retrieval = answerer.retriever.retrieve(query.query, answerer.k)
         dense_ok = answerer.refusal.dense_bar_met(retrieval)
-        evidence = check.assess(query.query, retrieval.passages, dense_ok)
+        evidence = check.assess(query.query, retrieval.passages, dense_ok, retrieval.top_dense)
         rows.append(
             {
                 "half": half(query.query),
@@ -50,12 +51,68 @@ def features(index_dir: Path, queries: Path, limit: int) -> list[dict[str, Any]]
                 "type": query.question_type,
                 "top_dense": retrieval.top_dense,
                 "dense_ok": dense_ok,
+                "set": "multihop",
+                "words": len(query.query.split()),
                 **evidence.to_dict(),
             }
         )
         if n % 200 == 0:
             print(f"{n}/{len(items)}", file=sys.stderr)
     app.close()
+    return rows
+
+
+def conflict_features(path: Path, half_name: str, limit: int = 0) -> list[dict[str, Any]]:
+    """Features on a counterfactual set (``benchmarks.conflicts_data``): short snippets, multi-hop questions.
+
+    Each record is asked twice, each time over a fresh index: its true snippets with the noise ones
+    (answerable) and the noise snippets alone (they share the question's words but never name the
+    answer: a question to refuse).
+    """
+    import shutil
+    import tempfile
+
+    from bot.app.factdesk import build_embeddings
+    from bot.eval.conflicts import articles_for, load_records
+
+    settings = Settings()
+    embeddings = build_embeddings(settings)
+    check = Answerability()
+    rows: list[dict[str, Any]] = []
+    records = load_records(path)[: limit or None]
+    for n, record in enumerate(records):
+        for setting, null in (("true_only", False), ("noise_only", True)):
+            kinds = {"true", "noise"} if setting == "true_only" else {"noise"}
+            articles = [raw for raw, doc in articles_for(record, "true_only") if doc.kind in kinds]
+            if not articles:
+                continue
+            folder = Path(tempfile.mkdtemp(prefix="answerability-"))
+            try:
+                local = settings.model_copy(update={"data_dir": folder, "chroma_host": None})
+                with Factdesk.from_settings(local, embeddings=embeddings) as app:
+                    app.indexer.ingest_raw(articles)
+                    answerer = app.answerer
+                    retrieval = answerer.retriever.retrieve(record.asked, answerer.k)
+                    dense_ok = answerer.refusal.dense_bar_met(retrieval)
+                    evidence = check.assess(record.asked, retrieval.passages, dense_ok, retrieval.top_dense)
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+            rows.append(
+                {
+                    "set": "conflicts",
+                    "id": record.id,
+                    "setting": setting,
+                    "half": half_name,
+                    "null": null,
+                    "type": setting,
+                    "top_dense": retrieval.top_dense,
+                    "dense_ok": dense_ok,
+                    "words": len(record.asked.split()),
+                    **evidence.to_dict(),
+                }
+            )
+        if n % 20 == 0:
+            print(f"{n}/{len(records)}", file=sys.stderr)
     return rows
 
 
@@ -74,51 +131,47 @@ def rule(policy: AnswerabilityPolicy) -> Any:
     """The shipped decision replayed over one stored row of features: True when it refuses."""
 
     def refuse(row: dict[str, Any]) -> bool:
-        answered, _ = policy.decide(
-            absent_sources=row["absent_sources"],
-            absent_names=row["absent_names"],
-            names=row["names"],
-            phrase=row["phrase"] if row["typed"] else None,
-            candidate=row["candidate"],
-            coverage=row["coverage"],
-            best_sentence=row["best_sentence"],
-            dense_bar_met=row["dense_ok"],
-            candidate_coverage=row["candidate_coverage"],
-            absent_share=row["absent_share"],
-        )
-        return not answered
+        return not policy.decide(row).answerable
 
     return refuse
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--index-dir", type=Path, required=True)
+    parser.add_argument("--index-dir", type=Path)
     parser.add_argument("--queries", type=Path, default=Path("../shared/data/multihop-rag/queries-dev.json"))
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--features", type=Path, help="read features from this JSONL instead of computing them")
     parser.add_argument("--out", type=Path, help="write the features here (JSONL)")
-    parser.add_argument("--grid", action="store_true", help="print the threshold grid on the tune half")
+    parser.add_argument(
+        "--conflicts",
+        type=Path,
+        nargs=2,
+        metavar=("DEV", "TEST"),
+        help="also counterfactual sets (conflicts-dev.jsonl: tune half; conflicts-test.jsonl: report half)",
+    )
+    parser.add_argument("--model", type=Path, help="replay this answerability model instead of the shipped one")
     args = parser.parse_args(argv)
     if args.features:
         rows = [json.loads(line) for line in args.features.read_text().splitlines()]
     else:
-        rows = features(args.index_dir, args.queries, args.limit)
+        rows = features(args.index_dir, args.queries, args.limit) if args.index_dir else []
+        if args.conflicts:
+            for path, name in zip(args.conflicts, ("tune", "report"), strict=True):
+                rows += conflict_features(path, name, args.limit)
     if args.out:
         args.out.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    shipped = AnswerabilityPolicy()
-    halves = {h: [r for r in rows if r["half"] == h] for h in ("tune", "report")}
+    shipped = AnswerabilityPolicy(model=AnswerabilityModel.load(args.model)) if args.model else AnswerabilityPolicy()
+    halves = {
+        f"{name}:{h}" if name != "multihop" else h: part
+        for name in ("multihop", "conflicts")
+        for h in ("tune", "report")
+        if (part := [r for r in rows if r.get("set", "multihop") == name and r["half"] == h])
+    }
     figures: dict[str, Any] = {
         "cosine_only": {h: rates(part, lambda r: not r["dense_ok"]) for h, part in halves.items()},
         "shipped": {h: rates(part, rule(shipped)) for h, part in halves.items()},
     }
-    if args.grid:
-        tune = halves["tune"]
-        for low in (0.2, 0.3, 0.35, 0.4, 0.5):
-            for high in (0.6, 0.7, 0.75, 0.8, 0.9, 1.01):
-                got = rates(tune, rule(replace(shipped, min_coverage=low, answer_coverage=high)))
-                null, false = got["null_refusal"], got["false_refusal"]
-                print(f"min {low:.2f} answer {high:.2f}: null {null:.3f} false {false:.3f}")
     print(json.dumps(figures, indent=2))
     return 0
 

@@ -497,8 +497,9 @@ def outlets_in(question: str, names: set[str]) -> list[str]:
     asks: a question about an outlet that no indexed article is from is refused, by design.
     """
     found: list[str] = []
-    for name in sorted(names, key=len, reverse=True):
-        pattern = re.compile(rf"(?<![\w'])(?:the\s+)?{re.escape(name)}(?![\w])", re.IGNORECASE)
+    for name in sorted(names, key=lambda n: (-len(n), n)):
+        # Quoted names count ("according to 'Fortune'"); a name glued to a word by an apostrophe does not.
+        pattern = re.compile(rf"(?<!\w)(?<!\w')(?:the\s+)?{re.escape(name)}(?!\w)", re.IGNORECASE)
         for match in pattern.finditer(question):
             if match.group() == match.group().lower():
                 continue  # "fortune tellers", "the age of 16": written in lower case, not an outlet

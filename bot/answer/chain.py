@@ -91,13 +91,13 @@ class RefusalPolicy:
     min_dense_short: float = 0.40
     short_words: int = 15
 
+    def bar(self, question: str) -> float:
+        """The cosine the best passage needs for ``question``."""
+        return self.min_dense_short if len(question.split()) < self.short_words else self.min_dense
+
     def dense_bar_met(self, retrieval: Retrieval) -> bool:
         """Is the best passage close enough in meaning to the question?"""
-        if not retrieval.passages:
-            return False
-        words = len(retrieval.plan.question.split())
-        bar = self.min_dense_short if words < self.short_words else self.min_dense
-        return retrieval.top_dense >= bar
+        return bool(retrieval.passages) and retrieval.top_dense >= self.bar(retrieval.plan.question)
 
 
 @dataclass(slots=True)
@@ -301,7 +301,9 @@ class Answerer:
             dense_ok = self.refusal.dense_bar_met(state.retrieval)
             if self.answerability is None:
                 return not dense_ok
-            state.evidence = self.answerability.assess(state.question, state.retrieval.passages, dense_ok)
+            state.evidence = self.answerability.assess(
+                state.question, state.retrieval.passages, dense_ok, state.retrieval.top_dense
+            )
         return not state.evidence.answerable
 
     def _llm_chain(self) -> Runnable[dict[str, str], str]:

@@ -27,14 +27,15 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from bot.core.logistic import LogisticModel
 from bot.core.models import Passage
 from bot.core.text.dates import MONTH_NUMBERS
 from bot.core.text.markers import strip_source_markers
@@ -48,6 +49,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ANSWER_TYPES_FILE = Path(__file__).with_name("answer_types.json")
+ANSWERABILITY_MODEL_FILE = Path(__file__).with_name("answerability_model.json")
+# What the learned answer-or-refuse model reads (``evidence_features``; ``benchmarks.train_answerability``).
+ANSWERABILITY_FEATURES = (
+    "coverage",
+    "best_passage",
+    "best_sentence",
+    "top_dense",
+    "dense_ok",
+    "candidate_coverage",
+    "candidate_sentence",
+    "absent_share",
+    "absent_name_share",
+)
 # Entities that name something the passages must mention. Nationalities (NORP) are left to the
 # word check: "Russian" is in the question, "Russia" in the passage.
 KEY_NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"})
@@ -277,11 +291,16 @@ class Evidence:
     candidate: str | None  # an entity of the asked-for type near the question's words
     phrase: str | None
     typed: bool = False  # the question asks for a type of answer (who, when, how many, …)
+    asks_value: bool = False  # … a number, amount or date rather than a name
     absent_sources: tuple[str, ...] = ()  # sources the question cites that no passage is from
     absent_names: tuple[str, ...] = ()  # the question's other names that no passage mentions
     names: int = 0  # how many other names the question gives
     candidate_coverage: float = 0.0  # share of the question in the passages that mention the candidate
     absent_share: float = 0.0  # share of the question's content words that are absent names
+    candidate_sentence: float = 0.0  # share of the question in the best sentence holding the candidate
+    top_dense: float = 0.0  # cosine of the question with the closest passage
+    dense_ok: bool = False  # … above the cosine bar (``RefusalPolicy``)
+    score: float | None = None  # the model's probability that the passages answer (None: a rule decided)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -294,12 +313,43 @@ class Evidence:
             "candidate": self.candidate,
             "phrase": self.phrase,
             "typed": self.typed,
+            "asks_value": self.asks_value,
             "absent_sources": list(self.absent_sources),
             "absent_names": list(self.absent_names),
             "names": self.names,
             "candidate_coverage": round(self.candidate_coverage, 3),
             "absent_share": round(self.absent_share, 3),
+            "candidate_sentence": round(self.candidate_sentence, 3),
+            "top_dense": round(self.top_dense, 4),
+            "dense_ok": self.dense_ok,
+            "score": None if self.score is None else round(self.score, 3),
         }
+
+
+def evidence_features(row: Mapping[str, Any]) -> dict[str, float]:
+    """The model's inputs from an :meth:`Evidence.to_dict` row (the benchmarks store the same rows)."""
+    names = int(row["names"])
+    return {
+        "coverage": float(row["coverage"]),
+        "best_passage": float(row["best_passage"]),
+        "best_sentence": float(row["best_sentence"]),
+        "top_dense": float(row["top_dense"]),
+        "dense_ok": float(bool(row["dense_ok"])),
+        "candidate_coverage": float(row["candidate_coverage"]),
+        "candidate_sentence": float(row["candidate_sentence"]),
+        "absent_share": float(row["absent_share"]),
+        "absent_name_share": len(row["absent_names"]) / names if names else 0.0,
+    }
+
+
+class AnswerabilityModel(LogisticModel):
+    """P(the passages answer the question) from :func:`evidence_features` (``answerability_model.json``)."""
+
+    known_features: ClassVar[frozenset[str]] = frozenset(ANSWERABILITY_FEATURES)
+
+    @classmethod
+    def load(cls, path: Path = ANSWERABILITY_MODEL_FILE) -> AnswerabilityModel:
+        return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,32 +372,27 @@ def _unit(passage: Passage) -> _Unit:
     return _Unit(frozenset(tokens), frozenset(content_words(head + text)), scored, passage.article_id)
 
 
+class Decision(NamedTuple):
+    answerable: bool
+    reason: str
+    score: float | None  # the model's probability; None when a rule refused before it
+    missing: tuple[str, ...] = ()  # the absent names the reason gives
+
+
 @dataclass(frozen=True, slots=True)
-class AnswerabilityPolicy:
-    """Thresholds over the evidence, chosen on the tune half of MultiHop-RAG dev (``benchmarks.answerability``).
+class AnswerabilityRules:
+    """The refusals that need no model: what the question names or asks for is plainly not there."""
 
-    Tune half (127 null, 923 answerable questions): ``answer_coverage`` 0.75 refused 95.3% of null
-    questions and 6.0% of answerable ones (0.6: 89.8% / 3.9%; 0.9: 97.6% / 9.6%; cosine alone:
-    79.5% / 7.5%). ``min_coverage`` made no difference there between 0.2 and 0.35 (long questions);
-    0.3 is the middle of that range. ``typed_coverage`` was not tuned (few typed questions there).
-
-    ``candidate_cover`` / ``candidate_names`` (a typed candidate named by passages that together
-    cover the question; multi-hop questions over short articles): on the tune half 0.35 / 0.35
-    kept null refusal at 94.5% and lowered false refusals 4.4% → 3.9% (0.3 / 0.3: 93.7% / 3.9%;
-    0.45 / 0.45: 95.3% / 4.0%; applied to untyped "which X" questions with any name as the
-    candidate, null refusal fell to 87–91%, so they are typed questions only). On the
-    counterfactual dev set (``eval conflicts``, true snippets) refusals fell 35% → 24%.
-    """
-
-    answer_coverage: float = 0.75  # this much of the question in the passages answers whatever the cosine
-    min_coverage: float = 0.3  # less than this refuses whatever the cosine
-    typed_coverage: float = 0.5  # a typed candidate in a sentence covering this much answers
     typed_sentences: int = 4  # best sentences searched for a candidate of the asked-for type
-
     most_names_missing: float = MOST_NAMES_MISSING
-    candidate_cover: float = 0.35  # a typed candidate whose passages cover this much answers
-    candidate_names: float = 0.35  # … and excuses absent names that are not sources,
+    candidate_names: float = 0.35  # a candidate whose passages cover this much excuses absent names,
     excused_share: float = 0.25  # … when they are at most this share of the question's words
+    # A typed candidate's sentence covering this much of the question answers; a value candidate
+    # (number, date) needs it unless the passages cover ``value_coverage`` of the question. The
+    # former typed-answer bar, set on MultiHop-RAG dev; as an answer rule it changed neither
+    # MultiHop-RAG half's figures there.
+    value_sentence: float = 0.5
+    value_coverage: float = 0.75
 
     def missing(
         self,
@@ -357,14 +402,12 @@ class AnswerabilityPolicy:
         candidate_coverage: float = 0.0,
         absent_share: float = 1.0,
     ) -> tuple[str, ...]:
-        """The absent names that refuse: any source cited, or most of the other names.
+        """The absent names a refusal names: any source cited, or most of the other names.
 
         A multi-hop question names facts from several articles ("the Scary Fast event focused on
-        Macs"); passages that hold the rest may still answer it, and when a candidate of the asked-for
-        type is named by passages covering ``candidate_names`` of the question, the other names are
-        details of facts those passages do not print, unless they are much of what is asked ("Who won
-        the Alpine Cup?": ``absent_share``). A source the question cites ("according to Forbes") that
-        no passage is from means the question is about other reporting.
+        Macs"); when a candidate of the asked-for type is named by passages covering
+        ``candidate_names`` of the question, the other names are details of facts those passages do
+        not print, unless they are much of what is asked ("Who won the Alpine Cup?": ``absent_share``).
         """
         if candidate_coverage >= self.candidate_names and absent_share <= self.excused_share:
             return tuple(absent_sources)
@@ -372,39 +415,69 @@ class AnswerabilityPolicy:
             return (*absent_sources, *absent_names)
         return tuple(absent_sources)
 
-    def decide(
-        self,
-        *,
-        absent_sources: Sequence[str],
-        absent_names: Sequence[str],
-        names: int,
-        phrase: str | None,
-        candidate: str | None,
-        coverage: float,
-        best_sentence: float,
-        dense_bar_met: bool,
-        candidate_coverage: float = 0.0,
-        absent_share: float = 1.0,
-    ) -> tuple[bool, str]:
-        """Answer or refuse, and why; ``phrase`` is the wh-phrase of a typed question, else None.
+    def by_rule(self, row: Mapping[str, Any]) -> Decision | None:
+        """The verdicts given before the model is asked, from an :meth:`Evidence.to_dict` row.
 
-        One rule for answers and for ``benchmarks.answerability``, which replays it over stored features.
+        Refused: a cited source no passage is from; most of the question's other names absent when
+        they are much of what it asks ("Who won the Alpine Cup?"); a who/when/how-much question with
+        no candidate of that type in the best sentences, or a value far from the question's words.
+        Answered: a candidate of the asked-for type in a sentence carrying ``value_sentence`` of the
+        question (whatever the cosine of a chunk's first 128 tokens says).
         """
-        missing = self.missing(
-            absent_sources, absent_names, names, candidate_coverage if candidate else 0.0, absent_share
-        )
+        if row["absent_share"] > self.excused_share:
+            coverage = row["candidate_coverage"] if row["candidate"] else 0.0
+            missing = self.missing(
+                row["absent_sources"], row["absent_names"], row["names"], coverage, row["absent_share"]
+            )
+        else:
+            missing = tuple(row["absent_sources"])
         if missing:
-            return False, "no passage mentions " + ", ".join(missing[:3])
-        if phrase is not None and candidate is None:
-            return False, f"no passage gives a {phrase} answer"
-        if coverage < self.min_coverage:
-            return False, f"the passages cover {coverage:.0%} of the question"
-        typed_hit = candidate is not None and (
-            best_sentence >= self.typed_coverage or candidate_coverage >= self.candidate_cover
+            return Decision(False, "no passage mentions " + ", ".join(missing[:3]), None, missing)
+        if row["typed"] and row["candidate"] is None:
+            return Decision(False, f"no passage gives a {row['phrase']} answer", None)
+        if row["asks_value"] and not self._value_near_words(row):
+            return Decision(False, f"no {row['phrase']} answer sits near the question's words", None)
+        if row["typed"] and row["candidate_sentence"] >= self.value_sentence:
+            return Decision(True, "answered", None)  # the asked-for type, in a sentence carrying the question
+        return None
+
+    def _value_near_words(self, row: Mapping[str, Any]) -> bool:
+        """A number or date is in almost any passage ("two penalties" for "how much did they pay"):
+        it counts when its sentence carries the question's words, or the passages plainly answer."""
+        return (
+            row["candidate_sentence"] >= self.value_sentence
+            or row["coverage"] >= self.value_coverage
+            or row["dense_ok"]
         )
-        if coverage >= self.answer_coverage or dense_bar_met or typed_hit:
-            return True, "answered"
-        return False, f"the passages cover {coverage:.0%} of the question and are not close in meaning"
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerabilityPolicy:
+    """Answer or refuse: the rules refuse what is plainly missing; a learned model decides the rest.
+
+    The model (``answerability_model.json``, a logistic regression over :func:`evidence_features`)
+    replaced hand-set thresholds (answer at 75% coverage or above the cosine bar, refuse below 30%,
+    a typed candidate in a sentence covering half the question …): those held on MultiHop-RAG's long
+    articles and refused a quarter of the counterfactual set's answerable questions, whose
+    passages are short snippets of a multi-hop story. ``python -m benchmarks.train_answerability``
+    fits it on the tune halves of both (MultiHop-RAG dev by question hash; ``conflicts-dev``, true
+    snippets to answer, noise snippets alone to refuse) and sets the threshold to refuse 92% of the
+    MultiHop-RAG tune half's null questions; the figures in the README are the report halves'.
+    """
+
+    model: AnswerabilityModel = field(default_factory=AnswerabilityModel.load)
+    rules: AnswerabilityRules = field(default_factory=AnswerabilityRules)
+
+    def decide(self, row: Mapping[str, Any]) -> Decision:
+        """Answer or refuse, and why (``benchmarks.answerability`` replays this over stored rows)."""
+        if (ruled := self.rules.by_rule(row)) is not None:
+            return ruled
+        score = self.model.probability(evidence_features(row))
+        if score >= self.model.threshold:
+            return Decision(True, "answered", score)
+        return Decision(
+            False, f"the passages cover {row['coverage']:.0%} of the question and are not close in meaning", score
+        )
 
 
 class Answerability:
@@ -453,57 +526,59 @@ class Answerability:
             slot_labels=slot_labels,
         )
 
-    def assess(self, question: str, passages: Sequence[Passage], dense_bar_met: bool) -> Evidence:
-        """The verdict for ``passages``; ``dense_bar_met`` is the old cosine test, one signal among these."""
+    def assess(self, question: str, passages: Sequence[Passage], dense_bar_met: bool, top_dense: float) -> Evidence:
+        """The verdict for ``passages``; the best passage's cosine (``top_dense``) and its bar are two signals."""
         needs = self.needs(question)
         units = [_unit(p) for p in passages]
         if not units:
             return Evidence(False, "nothing retrieved", 0.0, 0.0, 0.0, (), None, needs.phrase)
         tokens = frozenset().union(*(u.tokens for u in units))
         absent = [text for text, keys in needs.names if not name_found(keys, tokens)]
-        absent_sources = tuple(text for text in absent if text in needs.sources)
         absent_names = tuple(text for text in absent if text not in needs.sources)
-        names = sum(1 for text, _ in needs.names if text not in needs.sources)
         union = frozenset().union(*(u.words for u in units))
-        coverage = lexical_recall(needs.words, union) if needs.words else 1.0
-        best_passage = max((lexical_recall(needs.words, u.words) for u in units), default=0.0) if needs.words else 1.0
         ranked = self._ranked_sentences(needs, units)
-        best_sentence = ranked[0][0] if ranked else 0.0
-        candidates = self._candidates(needs, [s for _, s in ranked[: self.policy.typed_sentences]], needs.answer_labels)
+        top = [s for _, s in ranked[: self.policy.rules.typed_sentences]]
+        candidates = self._candidates(needs, top, needs.answer_labels)
         candidate = candidates[0] if candidates else None
+        holding = [
+            score for score, text in ranked[: self.policy.rules.typed_sentences] if candidate and candidate in text
+        ]
         # Only a name is shared by the facts of a multi-hop question ("two" recurs anywhere).
-        top = [s for _, s in ranked[: self.policy.typed_sentences]]
         named = self._candidates(needs, top, needs.answer_labels & NAME_LABELS)
-        candidate_coverage = max((self._coverage_with(needs, units, c) for c in named), default=0.0)
         absent_words = frozenset(content_words(" ".join(absent_names))) & needs.words
-        absent_share = len(absent_words) / len(needs.words) if needs.words else 0.0
-        verdict, reason = self.policy.decide(
-            absent_sources=absent_sources,
-            absent_names=absent_names,
-            names=names,
-            phrase=needs.phrase if needs.answer_labels else None,
-            candidate=candidate,
-            coverage=coverage,
-            best_sentence=best_sentence,
-            dense_bar_met=dense_bar_met,
-            candidate_coverage=candidate_coverage,
-            absent_share=absent_share,
-        )
+
+        def share(words: frozenset[str]) -> float:
+            return lexical_recall(needs.words, words) if needs.words else 1.0
+
         evidence = Evidence(
-            verdict,
-            reason,
-            coverage,
-            best_passage,
-            best_sentence,
-            self.policy.missing(absent_sources, absent_names, names, candidate_coverage, absent_share),
-            candidate,
-            needs.phrase,
+            answerable=False,
+            reason="",
+            coverage=lexical_recall(needs.words, union) if needs.words else 1.0,
+            best_passage=max((lexical_recall(needs.words, u.words) for u in units), default=0.0)
+            if needs.words
+            else 1.0,
+            best_sentence=ranked[0][0] if ranked else 0.0,
+            missing=(),
+            candidate=candidate,
+            phrase=needs.phrase,
             typed=bool(needs.answer_labels),
-            absent_sources=absent_sources,
+            asks_value=bool(needs.answer_labels) and not needs.answer_labels & NAME_LABELS,
+            absent_sources=tuple(text for text in absent if text in needs.sources),
             absent_names=absent_names,
-            names=names,
-            candidate_coverage=candidate_coverage,
-            absent_share=absent_share,
+            names=sum(1 for text, _ in needs.names if text not in needs.sources),
+            candidate_coverage=max((self._coverage_with(needs, units, c) for c in named), default=0.0),
+            absent_share=len(absent_words) / len(needs.words) if needs.words else 0.0,
+            candidate_sentence=max(holding, default=0.0),
+            top_dense=top_dense,
+            dense_ok=dense_bar_met,
+        )
+        decision = self.policy.decide(evidence.to_dict())
+        evidence = replace(
+            evidence,
+            answerable=decision.answerable,
+            reason=decision.reason,
+            score=decision.score,
+            missing=decision.missing,
         )
         log.debug("answerability %s", evidence.to_dict())
         return evidence

@@ -20,16 +20,14 @@ import difflib
 import itertools
 import json
 import logging
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
+from bot.core.logistic import LogisticModel
 from bot.core.text.dates import MONTH_NUMBERS
 from bot.core.text.nlp import TextAnalyzer
 from bot.core.text.numbers import SCALES
@@ -199,40 +197,14 @@ def align(statement: Doc, source: SourceFacts) -> FactCheck:
     return FactCheck(features, tuple(dict.fromkeys(missing)), mismatch)
 
 
-class SupportModel(BaseModel):
-    """A logistic model over :func:`align`'s features, stored as JSON (schema-checked on load)."""
+class SupportModel(LogisticModel):
+    """A logistic model over :func:`align`'s features: P(the statement is consistent with the source)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str
-    features: tuple[str, ...]
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
-    coef: tuple[float, ...]
-    intercept: float
-    threshold: float = Field(ge=0.0, le=1.0)
-    trained_on: str
-
-    @model_validator(mode="after")
-    def _same_lengths(self) -> SupportModel:
-        n = len(self.features)
-        if not (len(self.mean) == len(self.scale) == len(self.coef) == n):
-            raise ValueError("features, mean, scale and coef must have the same length")
-        unknown = set(self.features) - set(FEATURES)
-        if unknown:
-            raise ValueError(f"unknown features: {sorted(unknown)}")
-        return self
+    known_features: ClassVar[frozenset[str]] = frozenset(FEATURES)
 
     @classmethod
     def load(cls, path: Path = DEFAULT_MODEL_FILE) -> SupportModel:
         return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
-
-    def probability(self, features: dict[str, float]) -> float:
-        """P(consistent) for one statement's features."""
-        z = self.intercept
-        for name, mean, scale, coef in zip(self.features, self.mean, self.scale, self.coef, strict=True):
-            z += coef * (features[name] - mean) / (scale or 1.0)
-        return 1.0 / (1.0 + math.exp(-z))
 
 
 @dataclass(frozen=True, slots=True)

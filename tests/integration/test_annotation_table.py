@@ -34,6 +34,15 @@ def analyzer() -> TextAnalyzer:
     return TextAnalyzer()
 
 
+@pytest.fixture
+def ferry_folder(tmp_path: Path) -> Path:
+    """An input folder with one several-chunk article."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write(folder, "ferry", "Harbour ferry to start in June", body=LONG_BODY)
+    return folder
+
+
 def _stored(store: ChunkStore, analyzer: TextAnalyzer) -> dict[str, list[str]]:
     records, _ = store.chunks()
     payloads = store.annotations([c.id for c in records], pipeline_id(analyzer.nlp))
@@ -57,12 +66,9 @@ def _collections(store: ChunkStore) -> set[str]:
 
 
 def test_an_embedded_store_keeps_parses_in_sqlite_not_in_chroma(
-    settings: Settings, embeddings: LocalMiniLMEmbeddings, tmp_path: Path, analyzer: TextAnalyzer
+    settings: Settings, embeddings: LocalMiniLMEmbeddings, ferry_folder: Path, analyzer: TextAnalyzer
 ) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    write(folder, "ferry", "Harbour ferry to start in June", body=LONG_BODY)
-    assert ingest(settings, embeddings, folder)["added"] == 1
+    assert ingest(settings, embeddings, ferry_folder)["added"] == 1
     store = app_for(settings, embeddings).store
     assert f"{settings.collection}-annotations" not in _collections(store)
     assert (settings.chroma_dir / f"factdesk-annotations-{settings.collection}.sqlite3").exists()
@@ -73,15 +79,12 @@ def test_an_embedded_store_keeps_parses_in_sqlite_not_in_chroma(
 def test_an_index_with_parses_in_chroma_metadata_is_moved_over_without_parsing_again(
     settings: Settings,
     embeddings: LocalMiniLMEmbeddings,
-    tmp_path: Path,
+    ferry_folder: Path,
     analyzer: TextAnalyzer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    write(folder, "ferry", "Harbour ferry to start in June", body=LONG_BODY)
-    write(folder, "tram", "Tram fares frozen", body=BODY.replace("ferry", "tram"))
-    ingest(settings, embeddings, folder)
+    write(ferry_folder, "tram", "Tram fares frozen", body=BODY.replace("ferry", "tram"))
+    ingest(settings, embeddings, ferry_folder)
     store = app_for(settings, embeddings).store
     pipeline = pipeline_id(analyzer.nlp)
     records, _ = store.chunks()
@@ -115,13 +118,13 @@ def test_an_index_with_parses_in_chroma_metadata_is_moved_over_without_parsing_a
         # A migration killed after copying, before the collection is dropped, is redone by the next ingest.
         patch.setattr(type(store._client), "delete_collection", killed)
         with pytest.raises(RuntimeError, match="dropped"):
-            ingest(settings, embeddings, folder)
+            ingest(settings, embeddings, ferry_folder)
     store = app_for(settings, embeddings).store
     assert f"{settings.collection}-annotations" in _collections(store)
 
     with monkeypatch.context() as patch:
         patch.setattr(Annotator, "submit", no_parsing)
-        assert ingest(settings, embeddings, folder)["unchanged"] == 2
+        assert ingest(settings, embeddings, ferry_folder)["unchanged"] == 2
     store = app_for(settings, embeddings).store
     assert f"{settings.collection}-annotations" not in _collections(store)
     assert store.annotations([c.id for c in records], pipeline) == before
@@ -131,16 +134,13 @@ def test_an_index_with_parses_in_chroma_metadata_is_moved_over_without_parsing_a
 def test_a_failure_after_the_parses_before_the_article_is_complete_is_redone(
     settings: Settings,
     embeddings: LocalMiniLMEmbeddings,
-    tmp_path: Path,
+    ferry_folder: Path,
     analyzer: TextAnalyzer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    write(folder, "ferry", "Harbour ferry to start in June", body=LONG_BODY)
-    ingest(settings, embeddings, folder)
+    ingest(settings, embeddings, ferry_folder)
     # Re-ingest with fewer chunks; fail once the old chunks are gone but their parses are not.
-    write(folder, "ferry", "Harbour ferry delayed to July", body=BODY.replace("June", "July"))
+    write(ferry_folder, "ferry", "Harbour ferry delayed to July", body=BODY.replace("June", "July"))
     real_delete = ChunkStore.delete_chunks
 
     def chunks_only(self: ChunkStore, article_ids: object) -> None:
@@ -151,11 +151,11 @@ def test_a_failure_after_the_parses_before_the_article_is_complete_is_redone(
     with monkeypatch.context() as patch:
         patch.setattr(ChunkStore, "delete_chunks", chunks_only)
         with pytest.raises(RuntimeError):
-            ingest(settings, embeddings, folder)
+            ingest(settings, embeddings, ferry_folder)
     assert ChunkStore.delete_chunks is real_delete
     store = app_for(settings, embeddings).store
     assert {r.status for r in store.get_records().values()} == {"pending"}
-    assert ingest(settings, embeddings, folder)["updated"] == 1
+    assert ingest(settings, embeddings, ferry_folder)["updated"] == 1
     _consistent(settings, embeddings, analyzer)
 
 
@@ -168,7 +168,7 @@ KILL_AT = textwrap.dedent(
     from index.annotation_table import SqliteAnnotations
     from index.store import ChunkStore
 
-    data_dir, folder, where = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+    data_dir, ferry_folder, where = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
     real = SqliteAnnotations.upsert
 
     def killed_in_transaction(self, chunks, payloads, pipeline):
@@ -185,22 +185,19 @@ KILL_AT = textwrap.dedent(
 
     SqliteAnnotations.upsert = killed_in_transaction if where == "transaction" else killed_after
     settings = load_settings(None, data_dir=data_dir)
-    Factdesk.from_settings(settings).indexer.ingest([folder], None, settings.max_source_bytes)
+    Factdesk.from_settings(settings).indexer.ingest([ferry_folder], None, settings.max_source_bytes)
     """
 )
 
 
 @pytest.mark.parametrize("where", ["transaction", "after"])
 def test_kill_9_while_or_after_writing_the_parses_leaves_a_store_the_rerun_completes(
-    settings: Settings, embeddings: LocalMiniLMEmbeddings, tmp_path: Path, analyzer: TextAnalyzer, where: str
+    settings: Settings, embeddings: LocalMiniLMEmbeddings, ferry_folder: Path, analyzer: TextAnalyzer, where: str
 ) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    write(folder, "ferry", "Harbour ferry to start in June", body=LONG_BODY)
-    write(folder, "tram", "Tram fares frozen", body=BODY.replace("ferry", "tram"))
+    write(ferry_folder, "tram", "Tram fares frozen", body=BODY.replace("ferry", "tram"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("FACTDESK_")}
     proc = subprocess.run(
-        [sys.executable, "-c", KILL_AT, str(settings.data_dir), str(folder), where],
+        [sys.executable, "-c", KILL_AT, str(settings.data_dir), str(ferry_folder), where],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -212,7 +209,7 @@ def test_kill_9_while_or_after_writing_the_parses_leaves_a_store_the_rerun_compl
     assert {r.status for r in store.get_records().values()} == {"pending"}, "not complete: the kill came first"
     if where == "transaction":
         assert store._annotations.count() == 0, "an uncommitted batch of parses is not half there"
-    assert ingest(settings, embeddings, folder)["updated"] == 2, "the pending articles are written again"
+    assert ingest(settings, embeddings, ferry_folder)["updated"] == 2, "the pending articles are written again"
     _consistent(settings, embeddings, analyzer)
 
 

@@ -108,3 +108,9 @@ def test_outlets_named_in_a_question_are_found_as_written() -> None:
     names = {"the verge", "verge", "techcrunch", "fortune"}
     question = "Did The Verge and TechCrunch agree, and what did fortune tellers say?"
     assert outlets_in(question, names) == ["TechCrunch", "The Verge"]  # longest name first
+
+
+def test_quoted_outlet_names_are_found_whole() -> None:
+    names = {"the age", "age", "fortune", "business today", "techcrunch"}
+    question = "Which firm, says 'The Age', 'Fortune' and 'Business Today', is O'Fortune's rival per TechCrunch's?"
+    assert outlets_in(question, names) == ["Business Today", "TechCrunch", "Fortune", "The Age"]
