@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.logistic_fit import fit_logistic
 from bot.verify.answerability import (
     ANSWERABILITY_FEATURES,
     ANSWERABILITY_MODEL_FILE,
@@ -60,26 +61,19 @@ def matrix(rows: Sequence[dict[str, Any]]) -> np.ndarray:
 
 
 def fit(rows: Sequence[dict[str, Any]]) -> AnswerabilityModel:
-    """A model fitted on ``rows`` (tune halves, cited-source refusals left out), threshold 0.5 for now."""
-    from sklearn.linear_model import LogisticRegression
-
-    x = matrix(rows)
-    y = np.array([0 if r["null"] else 1 for r in rows])
-    weights = np.array(
-        [COUNTERFACTUAL_WEIGHT if r.get("set") == "conflicts" else (NULL_WEIGHT if r["null"] else 1.0) for r in rows]
-    )
-    mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1.0
-    model = LogisticRegression(C=REGULARISATION_C, max_iter=5000).fit((x - mean) / scale, y, sample_weight=weights)
-    return AnswerabilityModel(
+    """A model fitted on ``rows`` (tune halves, rows the rules decide left out), threshold 0.5 for now."""
+    weights = [
+        COUNTERFACTUAL_WEIGHT if r.get("set") == "conflicts" else (NULL_WEIGHT if r["null"] else 1.0) for r in rows
+    ]
+    return fit_logistic(
+        AnswerabilityModel,
+        matrix(rows),
+        np.array([0 if r["null"] else 1 for r in rows]),
         name="answerability",
         features=ANSWERABILITY_FEATURES,
-        mean=tuple(float(v) for v in mean),
-        scale=tuple(float(v) for v in scale),
-        coef=tuple(float(v) for v in model.coef_[0]),
-        intercept=float(model.intercept_[0]),
-        threshold=0.5,
         trained_on="tune halves: MultiHop-RAG dev (question hash), counterfactual conflicts-dev",
+        regularisation_c=REGULARISATION_C,
+        sample_weight=np.array(weights),
     )
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from benchmarks.logistic_fit import fit_logistic
 from bot.eval.summedits import balanced_accuracy, best_threshold, load_records
 from bot.verify.facts import DEFAULT_MODEL_FILE, FEATURES, SourceFacts, SupportModel, TextAnalyzer, align
 
@@ -70,21 +71,15 @@ REGULARISATION_C = 0.1
 
 
 def fit(x: np.ndarray, y: np.ndarray, name: str, trained_on: str) -> SupportModel:
-    from sklearn.linear_model import LogisticRegression
-
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale[scale == 0] = 1.0
-    model = LogisticRegression(C=REGULARISATION_C, class_weight="balanced", max_iter=5000).fit((x - mean) / scale, y)
-    return SupportModel(
+    return fit_logistic(
+        SupportModel,
+        x,
+        y,
         name=name,
         features=FEATURES,
-        mean=tuple(float(v) for v in mean),
-        scale=tuple(float(v) for v in scale),
-        coef=tuple(float(v) for v in model.coef_[0]),
-        intercept=float(model.intercept_[0]),
-        threshold=0.5,
         trained_on=trained_on,
+        regularisation_c=REGULARISATION_C,
+        class_weight="balanced",
     )
 
 

@@ -18,8 +18,11 @@ passed. This module reads whole passages instead:
   name also excuses other names of the question the passages lack, unless those are much
   of what it asks.
 
-Only the question and the few best sentences are parsed, so the check costs a few
-milliseconds per question on top of retrieval.
+Rules decide the plain cases (``AnswerabilityRules``); a logistic model over these measures
+(``answerability_model.json``, fitted by ``benchmarks.train_answerability`` on the tune halves
+of MultiHop-RAG dev and the counterfactual set) decides the rest. Only the question and the
+few best sentences are parsed, so the check costs a few milliseconds per question on top of
+retrieval.
 """
 
 from __future__ import annotations
