@@ -30,6 +30,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -73,6 +75,7 @@ _CAPITALISED_RUN = re.compile(r"[A-Z][\w'\u2019&-]*(?:\s+(?:(?:of|and|for|the|on
 INITIALS = "initials:"  # marks a name's initials among a passage's tokens (no word contains ":")
 _SOURCE_PREPOSITIONS = frozenset({"by", "from", "in", "at", "on"})
 MIN_CORE_WORDS = 3  # fewer left once attribution words and the asked-for noun go: keep them
+NEEDS_KEPT = 32  # questions whose needs are kept
 MOST_NAMES_MISSING = 0.5  # a question missing this share of its (non-source) names is refused
 
 
@@ -495,12 +498,27 @@ class Answerability:
         self.analyzer = analyzer or TextAnalyzer()
         self._types = types
         self.policy = policy or AnswerabilityPolicy()
+        self._needs: OrderedDict[str, QuestionNeeds] = OrderedDict()  # the engine asks again for the same question
+        self._lock = threading.Lock()
 
     @cached_property
     def types(self) -> AnswerTypes:
         return self._types or AnswerTypes.load()
 
     def needs(self, question: str) -> QuestionNeeds:
+        """What ``question`` needs (kept for the last few questions: the check and the engine both ask)."""
+        with self._lock:
+            known = self._needs.get(question)
+        if known is not None:
+            return known
+        needs = self._read_needs(question)
+        with self._lock:
+            self._needs[question] = needs
+            while len(self._needs) > NEEDS_KEPT:
+                self._needs.popitem(last=False)
+        return needs
+
+    def _read_needs(self, question: str) -> QuestionNeeds:
         doc = self.analyzer.parse(question)
         entities = [e for e in doc.ents if e.label_ in KEY_NAME_LABELS and name_keys(e)]
         # A source the model did not tag ("Forbes said", "by The Verge") still names a source.

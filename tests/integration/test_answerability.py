@@ -232,3 +232,10 @@ def test_passages_sharing_a_name_do_not_answer_a_question_about_other_facts(asse
     )
     evidence = assess(question, [_article(t, n) for n, t in enumerate(MULTI_HOP)])
     assert not evidence.answerable, evidence.to_dict()
+
+
+def test_a_question_is_read_once_for_the_check_and_the_engine(check: Answerability) -> None:
+    question = "Who owns the Mill Lane warehouse that burned down?"
+    needs = check.needs(question)
+    assert check.needs(question) is needs
+    assert check.needs("Who owns the Soho Arms pub?") is not needs

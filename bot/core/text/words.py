@@ -81,6 +81,7 @@ _IRREGULAR = {
 }
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a word recurs in every passage: stripping it once is a third of content_words
 def _stem(word: str) -> str:
     """A tiny suffix stripper: enough to match "scheduled"/"schedule", "denied"/"deny", "venues"/"venue"."""
     if word.endswith(("ies", "ied")) and len(word) > 4:
