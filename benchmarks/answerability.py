@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import Factdesk
-from bot.core.settings import Settings
+from bot.core.settings import Settings, load_settings
 from bot.eval.multihop import load_queries
 from bot.verify.answerability import Answerability, AnswerabilityModel, AnswerabilityPolicy
 
@@ -49,8 +49,6 @@ def features(index_dir: Path, queries: Path, limit: int) -> list[dict[str, Any]]
                 "half": half(query.query),
                 "null": query.question_type == "null_query",
                 "type": query.question_type,
-                "top_dense": retrieval.top_dense,
-                "dense_ok": dense_ok,
                 "set": "multihop",
                 "words": len(query.query.split()),
                 **evidence.to_dict(),
@@ -69,14 +67,13 @@ def conflict_features(path: Path, half_name: str, limit: int = 0) -> list[dict[s
     (answerable) and the noise snippets alone (they share the question's words but never name the
     answer: a question to refuse).
     """
-    import shutil
     import tempfile
 
     from bot.app.factdesk import build_embeddings
-    from bot.eval.conflicts import articles_for, load_records
+    from bot.eval.conflicts import articles_for, factdesk_sessions, load_records
 
-    settings = Settings()
-    embeddings = build_embeddings(settings)
+    settings = load_settings(None)
+    sessions = factdesk_sessions(settings, build_embeddings(settings))
     check = Answerability()
     rows: list[dict[str, Any]] = []
     records = load_records(path)[: limit or None]
@@ -86,17 +83,12 @@ def conflict_features(path: Path, half_name: str, limit: int = 0) -> list[dict[s
             articles = [raw for raw, doc in articles_for(record, "true_only") if doc.kind in kinds]
             if not articles:
                 continue
-            folder = Path(tempfile.mkdtemp(prefix="answerability-"))
-            try:
-                local = settings.model_copy(update={"data_dir": folder, "chroma_host": None})
-                with Factdesk.from_settings(local, embeddings=embeddings) as app:
-                    app.indexer.ingest_raw(articles)
-                    answerer = app.answerer
-                    retrieval = answerer.retriever.retrieve(record.asked, answerer.k)
-                    dense_ok = answerer.refusal.dense_bar_met(retrieval)
-                    evidence = check.assess(record.asked, retrieval.passages, dense_ok, retrieval.top_dense)
-            finally:
-                shutil.rmtree(folder, ignore_errors=True)
+            with tempfile.TemporaryDirectory(prefix="answerability-") as folder, sessions(Path(folder)) as session:
+                session.ingest(articles)
+                answerer = session.app.answerer  # type: ignore[attr-defined]
+                retrieval = answerer.retriever.retrieve(record.asked, answerer.k)
+                dense_ok = answerer.refusal.dense_bar_met(retrieval)
+                evidence = check.assess(record.asked, retrieval.passages, dense_ok, retrieval.top_dense)
             rows.append(
                 {
                     "set": "conflicts",
@@ -105,8 +97,6 @@ def conflict_features(path: Path, half_name: str, limit: int = 0) -> list[dict[s
                     "half": half_name,
                     "null": null,
                     "type": setting,
-                    "top_dense": retrieval.top_dense,
-                    "dense_ok": dense_ok,
                     "words": len(record.asked.split()),
                     **evidence.to_dict(),
                 }
@@ -117,11 +107,12 @@ def conflict_features(path: Path, half_name: str, limit: int = 0) -> list[dict[s
 
 
 def rates(rows: Sequence[dict[str, Any]], refuse: Any) -> dict[str, float]:
+    """Null questions refused and answerable ones refused, by ``refuse(row)``."""
     null = [r for r in rows if r["null"]]
     other = [r for r in rows if not r["null"]]
     return {
-        "null_refusal": sum(map(refuse, null)) / max(1, len(null)),
-        "false_refusal": sum(map(refuse, other)) / max(1, len(other)),
+        "null_refusal": round(sum(map(refuse, null)) / max(1, len(null)), 3),
+        "false_refusal": round(sum(map(refuse, other)) / max(1, len(other)), 3),
         "n_null": len(null),
         "n_answerable": len(other),
     }

@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.answerability import rates as refusal_rates
+from benchmarks.answerability import rule
 from benchmarks.logistic_fit import fit_logistic
 from bot.verify.answerability import (
     ANSWERABILITY_FEATURES,
@@ -78,16 +80,7 @@ def fit(rows: Sequence[dict[str, Any]]) -> AnswerabilityModel:
 
 
 def rates(rows: Sequence[dict[str, Any]], model: AnswerabilityModel) -> dict[str, float]:
-    policy = AnswerabilityPolicy(model=model)
-    refused = [(r["null"], not policy.decide(r).answerable) for r in rows]
-    null = [x for n, x in refused if n]
-    other = [x for n, x in refused if not n]
-    return {
-        "null_refusal": round(sum(null) / max(1, len(null)), 3),
-        "false_refusal": round(sum(other) / max(1, len(other)), 3),
-        "n_null": len(null),
-        "n_answerable": len(other),
-    }
+    return refusal_rates(rows, rule(AnswerabilityPolicy(model=model)))
 
 
 def choose_threshold(model: AnswerabilityModel, tune_null: Sequence[dict[str, Any]]) -> float:

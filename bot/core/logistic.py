@@ -19,11 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 class LogisticModel(BaseModel):
     """Standardised features, coefficients, intercept and the decision threshold (schema-checked on load).
 
-    A subclass names the features it knows (``known_features``): a file asking for another is refused.
+    A subclass names the features it knows (``known_features``), a file asking for another is
+    refused, and the file it ships (``default_file``).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     known_features: ClassVar[frozenset[str]] = frozenset()
+    default_file: ClassVar[Path | None] = None
 
     name: str
     features: tuple[str, ...]
@@ -45,7 +47,11 @@ class LogisticModel(BaseModel):
         return self
 
     @classmethod
-    def load(cls, path: Path) -> Self:
+    def load(cls, path: Path | None = None) -> Self:
+        """The model in ``path``, or the shipped one."""
+        path = path or cls.default_file
+        if path is None:
+            raise ValueError(f"{cls.__name__} has no shipped file: give a path")
         return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
 
     def probability(self, features: Mapping[str, float]) -> float:

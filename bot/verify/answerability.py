@@ -6,17 +6,16 @@ of a chunk was invisible ("What does Lavrov demand?" refused although a passage
 says what he demands), while a passage on the right topic that lacks the fact
 passed. This module reads whole passages instead:
 
-- every name the question gives (spaCy's PERSON, ORG, GPE, … entities) must occur
-  in some retrieved passage, its title or outlet ("Sygic" asked about, never printed);
+- every source the question cites, and most of the names it gives when they are much of its
+  wording (spaCy's PERSON, ORG, GPE, … entities), must occur in some retrieved passage, its
+  title or outlet ("Sygic" asked about, never printed);
 - the question's content words must be covered by the passages; the words saying where it
   was reported ("as reported by one outlet", "according to Fortune") and the noun naming what
   is asked for ("which pop star") are not among them (spaCy's parse decides which they are);
 - a who/when/where/how-many question needs a candidate of the right type (spaCy's
   entity labels, mapped by ``answer_types.json``) in a sentence that carries the
   question's words, or, for a multi-hop question, a name of that type printed by two or
-  more articles that together cover the question (each holds one of its facts); such a
-  name also excuses other names of the question the passages lack, unless those are much
-  of what it asks.
+  more articles that together cover the question (each holds one of its facts).
 
 Rules decide the plain cases (``AnswerabilityRules``); a logistic model over these measures
 (``answerability_model.json``, fitted by ``benchmarks.train_answerability`` on the tune halves
@@ -352,10 +351,7 @@ class AnswerabilityModel(LogisticModel):
     """P(the passages answer the question) from :func:`evidence_features` (``answerability_model.json``)."""
 
     known_features: ClassVar[frozenset[str]] = frozenset(ANSWERABILITY_FEATURES)
-
-    @classmethod
-    def load(cls, path: Path = ANSWERABILITY_MODEL_FILE) -> AnswerabilityModel:
-        return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    default_file: ClassVar[Path | None] = ANSWERABILITY_MODEL_FILE
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,7 +377,7 @@ def _unit(passage: Passage) -> _Unit:
 class Decision(NamedTuple):
     answerable: bool
     reason: str
-    score: float | None  # the model's probability; None when a rule refused before it
+    score: float | None  # the model's probability; None when a rule decided before it
     missing: tuple[str, ...] = ()  # the absent names the reason gives
 
 
@@ -391,8 +387,7 @@ class AnswerabilityRules:
 
     typed_sentences: int = 4  # best sentences searched for a candidate of the asked-for type
     most_names_missing: float = MOST_NAMES_MISSING
-    candidate_names: float = 0.35  # a candidate whose passages cover this much excuses absent names,
-    excused_share: float = 0.25  # … when they are at most this share of the question's words
+    excused_share: float = 0.25  # absent names refuse only when over this share of the question's words
     # A typed candidate's sentence covering this much of the question answers; a value candidate
     # (number, date) needs it unless the passages cover ``value_coverage`` of the question. The
     # former typed-answer bar, set on MultiHop-RAG dev; as an answer rule it changed neither
@@ -400,26 +395,15 @@ class AnswerabilityRules:
     value_sentence: float = 0.5
     value_coverage: float = 0.75
 
-    def missing(
-        self,
-        absent_sources: Sequence[str],
-        absent_names: Sequence[str],
-        names: int,
-        candidate_coverage: float = 0.0,
-        absent_share: float = 1.0,
-    ) -> tuple[str, ...]:
-        """The absent names a refusal names: any source cited, or most of the other names.
-
-        A multi-hop question names facts from several articles ("the Scary Fast event focused on
-        Macs"); when a candidate of the asked-for type is named by passages covering
-        ``candidate_names`` of the question, the other names are details of facts those passages do
-        not print, unless they are much of what is asked ("Who won the Alpine Cup?": ``absent_share``).
-        """
-        if candidate_coverage >= self.candidate_names and absent_share <= self.excused_share:
-            return tuple(absent_sources)
-        if names and len(absent_names) / names >= self.most_names_missing:
-            return (*absent_sources, *absent_names)
-        return tuple(absent_sources)
+    def missing(self, row: Mapping[str, Any]) -> tuple[str, ...]:
+        """The absent names that refuse: any source cited, and most of the other names when they are
+        much of what is asked ("Who won the Alpine Cup?"). A multi-hop question names details of
+        facts short passages need not print ("the Scary Fast event focused on Macs"): the model
+        weighs those."""
+        sources, absent, names = tuple(row["absent_sources"]), tuple(row["absent_names"]), row["names"]
+        if row["absent_share"] > self.excused_share and names and len(absent) / names >= self.most_names_missing:
+            return (*sources, *absent)
+        return sources
 
     def by_rule(self, row: Mapping[str, Any]) -> Decision | None:
         """The verdicts given before the model is asked, from an :meth:`Evidence.to_dict` row.
@@ -430,13 +414,7 @@ class AnswerabilityRules:
         Answered: a candidate of the asked-for type in a sentence carrying ``value_sentence`` of the
         question (whatever the cosine of a chunk's first 128 tokens says).
         """
-        if row["absent_share"] > self.excused_share:
-            coverage = row["candidate_coverage"] if row["candidate"] else 0.0
-            missing = self.missing(
-                row["absent_sources"], row["absent_names"], row["names"], coverage, row["absent_share"]
-            )
-        else:
-            missing = tuple(row["absent_sources"])
+        missing = self.missing(row)
         if missing:
             return Decision(False, "no passage mentions " + ", ".join(missing[:3]), None, missing)
         if row["typed"] and row["candidate"] is None:
@@ -558,12 +536,10 @@ class Answerability:
         absent_names = tuple(text for text in absent if text not in needs.sources)
         union = frozenset().union(*(u.words for u in units))
         ranked = self._ranked_sentences(needs, units)
-        top = [s for _, s in ranked[: self.policy.rules.typed_sentences]]
+        best = ranked[: self.policy.rules.typed_sentences]
+        top = [text for _, text in best]
         candidates = self._candidates(needs, top, needs.answer_labels)
         candidate = candidates[0] if candidates else None
-        holding = [
-            score for score, text in ranked[: self.policy.rules.typed_sentences] if candidate and candidate in text
-        ]
         # Only a name is shared by the facts of a multi-hop question ("two" recurs anywhere).
         named = self._candidates(needs, top, needs.answer_labels & NAME_LABELS)
         absent_words = frozenset(content_words(" ".join(absent_names))) & needs.words
@@ -574,10 +550,8 @@ class Answerability:
         evidence = Evidence(
             answerable=False,
             reason="",
-            coverage=lexical_recall(needs.words, union) if needs.words else 1.0,
-            best_passage=max((lexical_recall(needs.words, u.words) for u in units), default=0.0)
-            if needs.words
-            else 1.0,
+            coverage=share(union),
+            best_passage=max(share(u.words) for u in units),
             best_sentence=ranked[0][0] if ranked else 0.0,
             missing=(),
             candidate=candidate,
@@ -589,7 +563,7 @@ class Answerability:
             names=sum(1 for text, _ in needs.names if text not in needs.sources),
             candidate_coverage=max((self._coverage_with(needs, units, c) for c in named), default=0.0),
             absent_share=len(absent_words) / len(needs.words) if needs.words else 0.0,
-            candidate_sentence=max(holding, default=0.0),
+            candidate_sentence=max((score for score, text in best if candidate and candidate in text), default=0.0),
             top_dense=top_dense,
             dense_ok=dense_bar_met,
         )

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import difflib
 import itertools
-import json
 import logging
 import re
 from collections.abc import Sequence
@@ -201,10 +200,7 @@ class SupportModel(LogisticModel):
     """A logistic model over :func:`align`'s features: P(the statement is consistent with the source)."""
 
     known_features: ClassVar[frozenset[str]] = frozenset(FEATURES)
-
-    @classmethod
-    def load(cls, path: Path = DEFAULT_MODEL_FILE) -> SupportModel:
-        return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    default_file: ClassVar[Path | None] = DEFAULT_MODEL_FILE
 
 
 @dataclass(frozen=True, slots=True)
