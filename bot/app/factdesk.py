@@ -72,7 +72,7 @@ def build_embeddings(settings: Settings) -> NamedEmbeddings:
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     return make_embeddings(
         settings.embedding,
-        batch_size=settings.embedding_batch_size,
+        batch_tokens=settings.embedding_batch_tokens,
         threads=settings.embedding_threads,
         window=settings.embedding_window,
         max_windows=settings.embedding_max_windows,
@@ -143,7 +143,8 @@ class Factdesk:
         chat = llm if llm is not None else make_chat_model(settings)
         store = open_store(settings, embeddings)
         lexical = open_lexical(settings)
-        analyzer = TextAnalyzer()  # one spaCy pipeline: ingest's parses, support checks, disagreements, answerability
+        # One spaCy pipeline: ingest's parses, support checks, disagreements, answerability.
+        analyzer = TextAnalyzer(max_items=settings.nlp_cache_texts)
         indexer = Indexer(
             store=store,
             chunker=Chunker(settings.chunk_tokens, settings.chunk_overlap_tokens),
@@ -173,7 +174,9 @@ class Factdesk:
         cache = VectorCache(embeddings)
         facts = FactSupport(analyzer)
         # Passages were parsed at ingest: answering reads those parses instead of parsing again.
-        annotations = StoredAnnotations(store, lambda: pipeline_id(facts.analyzer.nlp))
+        annotations = (
+            StoredAnnotations(store, lambda: pipeline_id(facts.analyzer.nlp)) if settings.annotate_at_ingest else None
+        )
         facts.analyzer.lookup = annotations
         answerability = Answerability(analyzer=facts.analyzer)
         extractive = ExtractiveEngine(embeddings, cache=cache, answer_types=answerability)

@@ -54,14 +54,19 @@ class Settings(BaseSettings):
     # --- embeddings --------------------------------------------------------------
     embedding: Literal["local", "openai"] = Field("local", description="local MiniLM or OpenAI.")
     openai_embedding_model: str = "text-embedding-3-small"
-    embedding_batch_size: int = Field(1, ge=1, le=2048)
+    embedding_batch_tokens: int = Field(
+        128, ge=8, le=65536, description="Padded WordPiece tokens per onnxruntime call (short texts share a call)."
+    )
     embedding_threads: int = Field(0, ge=0, description="onnxruntime threads; 0 = all cores.")
     embedding_window: int = Field(128, ge=16, le=256, description="WordPiece tokens embedded per text window.")
     embedding_max_windows: int = Field(1, ge=1, le=8, description="Windows per text (mean-pooled).")
     annotate_at_ingest: bool = Field(
-        True, description="Parse passages with spaCy at ingest (faster answers, slower ingest); else when asked."
+        True, description="Parse chunks with spaCy at ingest, read those parses when answering; else parse when asked."
     )
     nlp_processes: int = Field(0, ge=0, le=64, description="spaCy worker processes at ingest; 0 = all cores.")
+    nlp_cache_texts: int = Field(
+        256, ge=0, le=1_000_000, description="spaCy parses kept in memory (sentences recur across questions)."
+    )
 
     # --- LLM ---------------------------------------------------------------------
     openai_api_key: SecretStr | None = Field(

@@ -43,7 +43,7 @@ from bot.core.logistic import LogisticModel
 from bot.core.models import Passage
 from bot.core.text.dates import MONTH_NUMBERS
 from bot.core.text.markers import strip_source_markers
-from bot.core.text.sentences import sentence_spans
+from bot.core.text.sentences import plain_sentences
 from bot.core.text.words import content_words, lexical_recall
 from bot.verify.facts import NAME_LABELS, SLOT_LABELS, TextAnalyzer, untagged_names
 
@@ -368,7 +368,7 @@ def _unit(passage: Passage) -> _Unit:
     head = f"{passage.title}\n{passage.outlet}\n"
     text = strip_source_markers(passage.text)
     title_words = frozenset(content_words(f"{passage.title} {passage.outlet}"))
-    sentences = [passage.title] + [text[s.start : s.end] for s in sentence_spans(text)]
+    sentences = [passage.title, *plain_sentences(passage.text)]
     scored = tuple((s, frozenset(content_words(s)) | title_words) for s in sentences if s.strip())
     tokens = _tokens(head + text) | _initials(head + text)
     return _Unit(frozenset(tokens), frozenset(content_words(head + text)), scored, passage.article_id)
@@ -601,14 +601,14 @@ class Answerability:
         scored.sort(key=lambda x: -x[0])
         return scored
 
-    def answer_in(self, needs: QuestionNeeds, sentence: str) -> str | None:
-        """The entity in ``sentence`` that could answer the question ("$2.7 billion" for "how much"), if any.
+    def answers_in(self, needs: QuestionNeeds, sentences: Sequence[str]) -> list[str | None]:
+        """For each sentence, the entity in it that could answer the question ("$2.7 billion" for "how much").
 
         For "which pop star …" any name counts (``slot_labels``): the engine prefers a sentence that
         names one over one that only describes it ("the Anti-Hero singer").
         """
-        found = self._candidates(needs, [sentence], needs.slot_labels, first=True)
-        return found[0] if found else None
+        self.analyzer.parse_many(sentences)  # one batch; the lookups below are cached
+        return [next(iter(self._candidates(needs, [s], needs.slot_labels, first=True)), None) for s in sentences]
 
     def _candidates(
         self, needs: QuestionNeeds, sentences: Sequence[str], labels: frozenset[str], *, first: bool = False
@@ -618,7 +618,7 @@ class Answerability:
             return []
         names = bool(labels & NAME_LABELS)
         out: list[str] = []
-        for doc in (self.analyzer.parse(s) for s in sentences):
+        for doc in self.analyzer.parse_many(sentences):
             # The small model misses names ("Rovers beat City"); for who/where, untagged proper nouns count.
             spans = [*doc.ents, *(untagged_names(doc) if names else ())]
             for span in spans:

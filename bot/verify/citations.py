@@ -41,20 +41,19 @@ from __future__ import annotations
 import itertools
 import logging
 import re
-import threading
 import unicodedata
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 
+from bot.core.cache import BatchCache
 from bot.core.models import REFUSAL, CitedSentence, Passage, Source
 from bot.core.text.dates import date_mentions
 from bot.core.text.markers import CANONICAL_MARKER, LEADING_RUN, canonical_markers, strip_source_markers
 from bot.core.text.negation import negators
-from bot.core.text.sentences import sentence_spans
+from bot.core.text.sentences import sentence_spans, sentences_of
 from bot.core.text.words import QUOTES, content_words, lexical_recall
 from bot.verify.facts import FactSupport
 from index.embeddings import NamedEmbeddings, embed_array
@@ -227,31 +226,16 @@ class VectorCache:
     def __init__(self, embeddings: NamedEmbeddings, max_items: int = 4096) -> None:
         self.embeddings = embeddings
         self.max_items = max_items
-        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
+        self._items: BatchCache[str, np.ndarray] = BatchCache(max_items)
 
     def __len__(self) -> int:
         return len(self._items)
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors for ``texts`` in order; the missing ones are embedded in one call."""
-        with self._lock:
-            known: dict[str, np.ndarray] = {}
-            for text in texts:
-                vector = self._items.get(text)
-                if vector is not None:
-                    self._items.move_to_end(text)
-                    known[text] = vector
-        missing = [t for t in dict.fromkeys(texts) if t not in known]
-        if missing:
-            fresh = embed_array(self.embeddings, missing)
-            known.update(zip(missing, fresh, strict=True))
-            with self._lock:
-                self._items.update(zip(missing, fresh, strict=True))
-                while len(self._items) > self.max_items:
-                    self._items.popitem(last=False)
         if not texts:
             return np.zeros((0, 1), dtype=np.float32)
+        known = self._items.get_many(texts, lambda missing: list(embed_array(self.embeddings, missing)))
         return np.stack([known[t] for t in texts]).astype(np.float32, copy=False)
 
 
@@ -404,7 +388,7 @@ class CitationVerifier:
             source = sources[n]
             if any(needle in t for t in _source_texts(source)):
                 return _FactOutcome()
-            verdict = self.facts.check(text, "\n".join((source.title, *(p.text for p in source.passages))))
+            verdict = self.facts.check(text, source_parts(source))
             if verdict.supported:
                 return _FactOutcome()
             if not (verdict.check.missing or verdict.check.negation_mismatch):
@@ -643,6 +627,12 @@ class CitationVerifier:
                     return match
             return None
         return None
+
+
+def source_parts(source: Source) -> list[str]:
+    """A source as the texts ingest parsed: its headline and its passages' sentences."""
+    parts = [source.title] if source.title.strip() else []
+    return parts + [s for p in source.passages for s in sentences_of(p.text)]
 
 
 def _source_texts(source: Source) -> list[str]:

@@ -90,12 +90,10 @@ class SourceDisagreements:
                 if overlap >= 0.5 and words[i] != words[j]:
                     candidates.append((overlap, i, j))
         candidates.sort(reverse=True)
-        found: list[tuple[Statement, Statement]] = []
-        for _, i, j in candidates[: self.max_slot_pairs]:
-            a, b = statements[i], statements[j]
-            if slot_conflict(self.spacy.parse(a.text), self.spacy.parse(b.text)) is not None:
-                found.append((a, b))
-        return found
+        pairs = [(statements[i], statements[j]) for _, i, j in candidates[: self.max_slot_pairs]]
+        texts = [s.text for pair in pairs for s in pair]
+        docs = dict(zip(texts, self.spacy.parse_many(texts), strict=True))
+        return [(a, b) for a, b in pairs if slot_conflict(docs[a.text], docs[b.text]) is not None]
 
     def find(self, sources: Sequence[Source]) -> list[Contradiction]:
         statements = []

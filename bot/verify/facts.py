@@ -109,6 +109,17 @@ class SourceFacts:
         )
         return cls(frozenset(words), frozenset(_numbers(list(doc))), sentences, frozenset(_bigrams(doc)))
 
+    @classmethod
+    def of_parts(cls, docs: Sequence[Doc]) -> SourceFacts:
+        """One source parsed in parts (headline, sentences: the parses stored at ingest)."""
+        parts = [cls.of(doc) for doc in docs]
+        return cls(
+            frozenset().union(*(p.words for p in parts)),
+            frozenset().union(*(p.numbers for p in parts)),
+            tuple(s for p in parts for s in p.sentences),
+            frozenset().union(*(p.bigrams for p in parts)),
+        )
+
 
 def _bigrams(tokens: Doc | Span) -> list[tuple[str, str]]:
     """Adjacent word lemmas ("buy butter"): an edit inside a copied phrase breaks the pairs around it."""
@@ -221,11 +232,14 @@ class FactSupport:
     def model(self) -> SupportModel:
         return self._model or SupportModel.load()
 
-    def source_facts(self, text: str) -> SourceFacts:
-        return SourceFacts.of(self.analyzer.parse(text))
+    def source_facts(self, source: str | Sequence[str]) -> SourceFacts:
+        """``source`` as one text, or in parts (its headline and sentences, which ingest parsed)."""
+        if isinstance(source, str):
+            return SourceFacts.of(self.analyzer.parse(source))
+        return SourceFacts.of_parts(self.analyzer.parse_many(source))
 
-    def check(self, statement: str, source_text: str, threshold: float | None = None) -> FactVerdict:
-        facts = align(self.analyzer.parse(statement), self.source_facts(source_text))
+    def check(self, statement: str, source: str | Sequence[str], threshold: float | None = None) -> FactVerdict:
+        facts = align(self.analyzer.parse(statement), self.source_facts(source))
         probability = self.model.probability(facts.features)
         limit = self.model.threshold if threshold is None else threshold
         return FactVerdict(probability, probability >= limit, facts)

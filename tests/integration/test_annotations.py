@@ -8,7 +8,7 @@ an index built before annotations still answers, the same, and the next ingest f
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -126,10 +126,17 @@ class _CountingPipeline:
     def __init__(self, nlp: Any) -> None:
         self._nlp = nlp
         self.texts: list[str] = []
+        self.batches: list[int] = []
 
     def __call__(self, text: str) -> Any:
         self.texts.append(text)
         return self._nlp(text)
+
+    def pipe(self, texts: Iterable[str], **kwargs: Any) -> Iterator[Any]:
+        texts = list(texts)
+        self.texts.extend(texts)
+        self.batches.append(len(texts))
+        return self._nlp.pipe(texts, **kwargs)  # type: ignore[no-any-return]
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._nlp, name)
@@ -219,3 +226,32 @@ def test_texts_are_parsed_shortest_first_and_returned_in_order(analyzer: TextAna
     assert [(t.dep_, t.head.i, t.ent_type_) for t in docs[0]] == [
         (t.dep_, t.head.i, t.ent_type_) for t in analyzer.nlp(texts[0])
     ]
+
+
+class _Lookup:
+    """Parses "stored" for some texts, noting which texts were looked up."""
+
+    def __init__(self, docs: dict[str, Any]) -> None:
+        self.docs = docs
+        self.asked: list[str] = []
+
+    def doc(self, text: str, vocab: Any) -> Any:
+        self.asked.append(text)
+        return self.docs.get(text)
+
+
+def test_parse_many_looks_up_stored_parses_and_parses_the_rest_in_one_batch(analyzer: TextAnalyzer) -> None:
+    stored_text = "The council approved the budget on Tuesday."
+    stored = analyzer.nlp(stored_text)
+    counting = _CountingPipeline(analyzer.nlp)
+    fresh = TextAnalyzer(lookup=_Lookup({stored_text: stored}))
+    fresh.__dict__["nlp"] = counting
+    texts = ["Firefighters from Leeds fought the blaze.", stored_text, "Rain is expected.", "Rain is expected."]
+
+    docs = fresh.parse_many(texts)
+
+    assert [d.text for d in docs] == texts
+    assert docs[1] is stored, "a stored parse is used as it is"
+    assert counting.batches == [2] and counting.texts == [texts[0], texts[2]], "the rest in one batch, each once"
+    assert [(t.lemma_, t.ent_type_) for t in docs[0]] == [(t.lemma_, t.ent_type_) for t in analyzer.nlp(texts[0])]
+    assert fresh.parse(texts[2]) is docs[2] and counting.batches == [2], "then cached"

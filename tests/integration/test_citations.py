@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
@@ -306,9 +307,9 @@ class _CountingFacts(FactSupport):
         super().__init__()
         self.checked: list[str] = []
 
-    def check(self, statement: str, source_text: str, threshold: float | None = None) -> FactVerdict:
+    def check(self, statement: str, source: str | Sequence[str], threshold: float | None = None) -> FactVerdict:
         self.checked.append(statement)
-        return super().check(statement, source_text, threshold)
+        return super().check(statement, source, threshold)
 
 
 def test_a_quoted_headline_with_a_full_stop_is_the_sources_own_text(

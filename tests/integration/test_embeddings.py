@@ -27,6 +27,21 @@ def test_order_is_preserved_despite_length_sorting(embeddings: LocalMiniLMEmbedd
     assert np.allclose(together, alone, atol=1e-4)
 
 
+def test_short_texts_share_a_call_and_a_full_window_goes_alone() -> None:
+    embeddings = LocalMiniLMEmbeddings(batch_tokens=64)
+    windows = [[1] * 10, [1] * 120, [1] * 12, [1] * 30, [1] * 14]
+    batches = embeddings._batches(windows)
+    assert batches == [[0, 2, 4], [3], [1]]  # 3 x 16 padded tokens fit 64; 2 x 32 too; 120 alone
+    assert sorted(i for b in batches for i in b) == list(range(len(windows)))
+
+
+def test_batched_vectors_match_one_text_per_call(embeddings: LocalMiniLMEmbeddings) -> None:
+    texts = ["Talks in Istanbul", "The mayor resigned on Tuesday", "Rain is expected", "A ferry ran aground"]
+    batched = LocalMiniLMEmbeddings(batch_tokens=512).embed_array(texts)
+    single = LocalMiniLMEmbeddings(batch_tokens=8).embed_array(texts)
+    assert np.allclose(batched, single, atol=2e-3)
+
+
 def test_langchain_and_chroma_interfaces_agree(embeddings: LocalMiniLMEmbeddings) -> None:
     docs = embeddings.embed_documents(["one text", "another"])
     query = embeddings.embed_query("one text")

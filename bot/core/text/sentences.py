@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bot.core.text.markers import CANONICAL_RUN
+from bot.core.text.markers import CANONICAL_RUN, strip_source_markers
 
 # Words whose trailing period does not end a sentence ("U.S. President", "Mr. Lavrov").
 _ABBREVIATIONS = frozenset(
@@ -130,3 +130,8 @@ def sentences_of(text: str) -> list[str]:
     for line in text.splitlines():
         out.extend(line[span.start : span.end] for span in sentence_spans(line))
     return out
+
+
+def plain_sentences(text: str) -> list[str]:
+    """:func:`sentences_of` ``text`` as readers may see them quoted: the article's own "[n]" markers removed."""
+    return [plain for plain in (strip_source_markers(s) for s in sentences_of(text)) if plain]
