@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from bot.core.cache import BatchCache
 from bot.core.models import Source
 from bot.core.text.dates import human_date
 from bot.core.text.negation import Stance, stance
@@ -159,6 +160,7 @@ _LOWER_OK = frozenset(
     ]
 )
 _MIN_WORDS = 5
+_PASSAGES_KEPT = 2048  # passages whose sentences are kept read (half of those retrieved recur)
 _HEADLINE_PENALTY = 0.1
 _FRAGMENT_PENALTY = 0.3
 _COVERED = 0.6  # a supporting sentence must bring at least 40% new content (IDF-weighted) ...
@@ -281,6 +283,7 @@ class ExtractiveEngine:
         self.answer_types = answer_types
         self.answer_type_weight = answer_type_weight
         self.typed_pool = typed_pool
+        self._sentences: BatchCache[str, tuple[_Sentence, ...]] = BatchCache(_PASSAGES_KEPT)
 
     # ------------------------------------------------------------ answer
     def answer(
@@ -322,7 +325,9 @@ class ExtractiveEngine:
         # A headline states the story's claim: it may answer a yes/no question ("Will US troops be
         # deployed?" - "Trump rules out deployment of troops"); a who/which question wants a sentence's detail.
         headline = _HEADLINE_PENALTY if _YES_NO.search(question) else _FRAGMENT_PENALTY
-        pool = _candidates(sources, injection_ok=bool(_ASKS_ABOUT_INJECTION.search(question)), headline=headline)
+        texts = [p.text for source in sources for p in source.passages]
+        read = self._sentences.get_many(texts, lambda missing: [_passage_sentences(t) for t in missing])
+        pool = _candidates(sources, read, injection_ok=bool(_ASKS_ABOUT_INJECTION.search(question)), headline=headline)
         if not pool:
             return None
         df: dict[str, int] = {}
@@ -550,8 +555,35 @@ class ExtractiveEngine:
         return max(dates) if dates else None
 
 
-def _candidates(sources: Sequence[Source], *, injection_ok: bool, headline: float) -> list[_Candidate]:
-    """Every sentence of the sources' passages (once per source) with its penalties and stance."""
+@dataclass(frozen=True, slots=True)
+class _Sentence:
+    """A passage's sentence as every question reads it (kept per passage: passages recur)."""
+
+    text: str
+    tainted: bool  # part of quoted instructions (prompt injection)
+    words: frozenset[str]
+    stance: Stance
+
+
+def _passage_sentences(text: str) -> tuple[_Sentence, ...]:
+    tainted = _tainted_spans(text)
+    out: list[_Sentence] = []
+    for start, end in _quote_whole(text):
+        sentence = quoted(text[start:end])
+        if len(sentence.split()) >= _MIN_WORDS:
+            is_tainted = any(a < end and start < b for a, b in tainted)
+            out.append(_Sentence(sentence, is_tainted, frozenset(content_words(sentence)), stance(sentence)))
+    return tuple(out)
+
+
+def _candidates(
+    sources: Sequence[Source],
+    read: dict[str, tuple[_Sentence, ...]],
+    *,
+    injection_ok: bool,
+    headline: float,
+) -> list[_Candidate]:
+    """Every sentence of the sources' passages (once per source, ``read`` by passage text) with its penalties."""
     out: list[_Candidate] = []
     seen: set[tuple[int, str]] = set()
     for source in sources:
@@ -563,15 +595,23 @@ def _candidates(sources: Sequence[Source], *, injection_ok: bool, headline: floa
                 _candidate(shown if _TERMINAL.search(shown) else f"{shown}.", source, title, headline, tainted=False)
             )
         for passage in source.passages:
-            tainted = _tainted_spans(passage.text)
-            for start, end in _quote_whole(passage.text):
-                text = quoted(passage.text[start:end])
-                if len(text.split()) < _MIN_WORDS or (source.number, text) in seen:
+            for sentence in read[passage.text]:
+                if (source.number, sentence.text) in seen:
                     continue
-                seen.add((source.number, text))
-                is_tainted = any(a < end and start < b for a, b in tainted)
-                penalty = _penalty(text, title) + (1.0 if is_tainted and not injection_ok else 0.0)
-                out.append(_candidate(text, source, title, penalty, tainted=is_tainted))
+                seen.add((source.number, sentence.text))
+                penalty = _penalty(sentence.text, title) + (1.0 if sentence.tainted and not injection_ok else 0.0)
+                out.append(
+                    _Candidate(
+                        text=sentence.text,
+                        source=source.number,
+                        title=title,
+                        published=source.published_at,
+                        words=sentence.words,
+                        penalty=penalty,
+                        tainted=sentence.tainted,
+                        stance=sentence.stance,
+                    )
+                )
     return out
 
 

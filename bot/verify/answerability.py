@@ -29,8 +29,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -39,6 +37,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from bot.core.cache import BatchCache
 from bot.core.logistic import LogisticModel
 from bot.core.models import Passage
 from bot.core.text.dates import MONTH_NUMBERS
@@ -75,6 +74,7 @@ INITIALS = "initials:"  # marks a name's initials among a passage's tokens (no w
 _SOURCE_PREPOSITIONS = frozenset({"by", "from", "in", "at", "on"})
 MIN_CORE_WORDS = 3  # fewer left once attribution words and the asked-for noun go: keep them
 NEEDS_KEPT = 32  # questions whose needs are kept
+UNITS_KEPT = 2048  # passages whose words and sentences are kept
 MOST_NAMES_MISSING = 0.5  # a question missing this share of its (non-source) names is refused
 
 
@@ -476,8 +476,9 @@ class Answerability:
         self.analyzer = analyzer or TextAnalyzer()
         self._types = types
         self.policy = policy or AnswerabilityPolicy()
-        self._needs: OrderedDict[str, QuestionNeeds] = OrderedDict()  # the engine asks again for the same question
-        self._lock = threading.Lock()
+        self._needs: BatchCache[str, QuestionNeeds] = BatchCache(NEEDS_KEPT)  # the engine asks again
+        # Passages recur across questions (half of those retrieved for 400 MultiHop-RAG questions).
+        self._units: BatchCache[tuple[str, ...], _Unit] = BatchCache(UNITS_KEPT)
 
     @cached_property
     def types(self) -> AnswerTypes:
@@ -485,16 +486,7 @@ class Answerability:
 
     def needs(self, question: str) -> QuestionNeeds:
         """What ``question`` needs (kept for the last few questions: the check and the engine both ask)."""
-        with self._lock:
-            known = self._needs.get(question)
-        if known is not None:
-            return known
-        needs = self._read_needs(question)
-        with self._lock:
-            self._needs[question] = needs
-            while len(self._needs) > NEEDS_KEPT:
-                self._needs.popitem(last=False)
-        return needs
+        return self._needs.get_many([question], lambda questions: [self._read_needs(q) for q in questions])[question]
 
     def _read_needs(self, question: str) -> QuestionNeeds:
         doc = self.analyzer.parse(question)
@@ -528,7 +520,10 @@ class Answerability:
     def assess(self, question: str, passages: Sequence[Passage], dense_bar_met: bool, top_dense: float) -> Evidence:
         """The verdict for ``passages``; the best passage's cosine (``top_dense``) and its bar are two signals."""
         needs = self.needs(question)
-        units = [_unit(p) for p in passages]
+        keys: list[tuple[str, ...]] = [(p.chunk_id, p.article_id, p.title, p.outlet, p.text) for p in passages]
+        by_key = dict(zip(keys, passages, strict=True))
+        known = self._units.get_many(keys, lambda missing: [_unit(by_key[k]) for k in missing])
+        units = [known[k] for k in keys]
         if not units:
             return Evidence(False, "nothing retrieved", 0.0, 0.0, 0.0, (), None, needs.phrase)
         tokens = frozenset().union(*(u.tokens for u in units))
