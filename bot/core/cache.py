@@ -26,10 +26,6 @@ class BatchCache(Generic[K, V]):
     def __len__(self) -> int:
         return len(self._items)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
     def get_many(self, keys: Sequence[K], make: Callable[[list[K]], Sequence[V]]) -> dict[K, V]:
         """A value for every key: known ones looked up, the others made by one ``make(missing)`` call.
 

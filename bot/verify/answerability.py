@@ -602,24 +602,31 @@ class Answerability:
         For "which pop star …" any name counts (``slot_labels``): the engine prefers a sentence that
         names one over one that only describes it ("the Anti-Hero singer").
         """
-        self.analyzer.parse_many(sentences)  # one batch; the lookups below are cached
-        return [next(iter(self._candidates(needs, [s], needs.slot_labels, first=True)), None) for s in sentences]
+        if not needs.slot_labels:
+            return [None] * len(sentences)
+        docs = self.analyzer.parse_many(sentences)  # one batch
+        return [next(iter(_entities_in(needs, [doc], needs.slot_labels, first=True)), None) for doc in docs]
 
-    def _candidates(
-        self, needs: QuestionNeeds, sentences: Sequence[str], labels: frozenset[str], *, first: bool = False
-    ) -> list[str]:
+    def _candidates(self, needs: QuestionNeeds, sentences: Sequence[str], labels: frozenset[str]) -> list[str]:
         """The entities with one of ``labels`` in ``sentences`` that the question does not already name."""
-        if not labels:
-            return []
-        names = bool(labels & NAME_LABELS)
-        out: list[str] = []
-        for doc in self.analyzer.parse_many(sentences):
-            # The small model misses names ("Rovers beat City"); for who/where, untagged proper nouns count.
-            spans = [*doc.ents, *(untagged_names(doc) if names else ())]
-            for span in spans:
-                typed = span.label_ in labels or (names and not span.label_)
-                if typed and not _tokens(span.text) <= needs.question_tokens:
-                    out.append(span.text)
-                    if first:
-                        return out
-        return list(dict.fromkeys(out))
+        return _entities_in(needs, self.analyzer.parse_many(sentences), labels) if labels else []
+
+
+def _entities_in(
+    needs: QuestionNeeds, docs: Sequence[Doc], labels: frozenset[str], *, first: bool = False
+) -> list[str]:
+    """The entities with one of ``labels`` in ``docs`` that the question does not already name."""
+    if not labels:
+        return []
+    names = bool(labels & NAME_LABELS)
+    out: list[str] = []
+    for doc in docs:
+        # The small model misses names ("Rovers beat City"); for who/where, untagged proper nouns count.
+        spans = [*doc.ents, *(untagged_names(doc) if names else ())]
+        for span in spans:
+            typed = span.label_ in labels or (names and not span.label_)
+            if typed and not _tokens(span.text) <= needs.question_tokens:
+                out.append(span.text)
+                if first:
+                    return out
+    return list(dict.fromkeys(out))

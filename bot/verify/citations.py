@@ -225,7 +225,6 @@ class VectorCache:
 
     def __init__(self, embeddings: NamedEmbeddings, max_items: int = 4096) -> None:
         self.embeddings = embeddings
-        self.max_items = max_items
         self._items: BatchCache[str, np.ndarray] = BatchCache(max_items)
 
     def __len__(self) -> int:

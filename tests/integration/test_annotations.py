@@ -255,3 +255,19 @@ def test_parse_many_looks_up_stored_parses_and_parses_the_rest_in_one_batch(anal
     assert counting.batches == [2] and counting.texts == [texts[0], texts[2]], "the rest in one batch, each once"
     assert [(t.lemma_, t.ent_type_) for t in docs[0]] == [(t.lemma_, t.ent_type_) for t in analyzer.nlp(texts[0])]
     assert fresh.parse(texts[2]) is docs[2] and counting.batches == [2], "then cached"
+
+
+def test_typed_candidates_are_parsed_once_in_one_batch_even_without_a_cache(analyzer: TextAnalyzer) -> None:
+    from bot.verify.answerability import Answerability
+
+    counting = _CountingPipeline(analyzer.nlp)
+    uncached = TextAnalyzer(max_items=0)
+    uncached.__dict__["nlp"] = counting
+    check = Answerability(analyzer=uncached)
+    needs = check.needs("Who scored the winning penalty in the County Cup final?")
+    sentences = ["Mara Quinn scored the winning penalty.", "The final was played in the rain.", "Rovers won 2-1."]
+
+    found = check.answers_in(needs, sentences)
+
+    assert found[0] == "Mara Quinn" and found[1] is None
+    assert counting.batches[-1] == 3 and counting.texts.count(sentences[0]) == 1

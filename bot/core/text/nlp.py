@@ -81,7 +81,6 @@ class TextAnalyzer:
 
     def __init__(self, model: str = SPACY_MODEL, max_items: int = 256, lookup: DocLookup | None = None) -> None:
         self.model = model
-        self.max_items = max_items
         self.lookup = lookup
         self._cache: BatchCache[str, Doc] = BatchCache(max_items)
 
