@@ -186,12 +186,16 @@ def conflicts(
     json_out: Path | None = typer.Option(None, "--json", help="also write the figures as JSON here"),
     limit: int = typer.Option(0, help="only the first N records (0 = all)"),
     details: Path | None = typer.Option(None, help="write each record's answers and flags here (JSONL)"),
+    settings: str = typer.Option(
+        "true_only,altered_only,mixed", "--settings", help="which settings to run, comma-separated"
+    ),
 ) -> None:
     """Per record: true, altered and mixed sources, each in a fresh index; is the disagreement shown?"""
     from bot.app.factdesk import build_embeddings
-    from bot.eval.conflicts import Outcome, Record, evaluate, factdesk_sessions, load_records
+    from bot.eval.conflicts import Outcome, Record, evaluate, factdesk_sessions, load_records, parse_settings
 
     st = state(ctx)
+    chosen = parse_settings(settings)
     if not data.is_file():
         raise InvalidInputError(f"{data}: file not found")
     records = load_records(data)[: limit or None]
@@ -210,6 +214,7 @@ def conflicts(
                 factdesk_sessions(st.settings, embeddings),
                 progress=lambda done: progress.update(task, completed=done),
                 details=write_details,
+                settings=chosen,
             )
     finally:
         if out is not None:
@@ -221,6 +226,7 @@ def conflicts(
             "engine": "llm" if st.settings.llm_enabled else "extractive",
             "embedding": embeddings.model_name,
             "index": "a fresh data folder per record and setting",
+            "settings": list(chosen),
         },
     }
     table = Table(title=f"Conflicts: {data.name}")

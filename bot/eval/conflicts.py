@@ -327,10 +327,22 @@ def _names_both(answer: Answer, kinds_by_outlet: dict[str, str]) -> bool:
     return False
 
 
-def evaluate_record(record: Record, sessions: SessionFactory, workdir: Path) -> dict[str, Outcome]:
-    """The three settings of ``record``, each in a fresh folder under ``workdir`` (removed afterwards)."""
+def parse_settings(text: str) -> tuple[str, ...]:
+    """Comma-separated setting names ("true_only,mixed"), in the benchmark's order; a clear error otherwise."""
+    names = {n.strip() for n in text.split(",") if n.strip()}
+    unknown = sorted(names - set(SETTINGS))
+    if unknown or not names:
+        raise InvalidInputError(f"unknown setting {', '.join(unknown) or '(none)'}: choose from {', '.join(SETTINGS)}")
+    return tuple(n for n in SETTINGS if n in names)
+
+
+def evaluate_record(
+    record: Record, sessions: SessionFactory, workdir: Path, settings: Sequence[str] = tuple(SETTINGS)
+) -> dict[str, Outcome]:
+    """The settings of ``record`` (all three by default), each in a fresh folder under ``workdir``
+    (removed afterwards)."""
     out: dict[str, Outcome] = {}
-    for setting in SETTINGS:
+    for setting in settings:
         folder = Path(tempfile.mkdtemp(prefix=f"{setting}-", dir=workdir))
         try:
             with sessions(folder) as session:
@@ -360,25 +372,13 @@ class ConflictScores:
         return sum(values) / len(values) if values else 0.0
 
     def figures(self, rows: Sequence[int] | None = None) -> dict[str, float]:
-        s = self._share
-        return {
-            "true_only_accuracy": s("true_only", lambda o: o.contains_true, rows),
-            "true_only_flagged": s("true_only", lambda o: o.flagged, rows),
-            "true_only_refused": s("true_only", lambda o: o.refused, rows),
-            "altered_only_accuracy": s("altered_only", lambda o: o.contains_altered, rows),
-            "altered_only_flagged": s("altered_only", lambda o: o.flagged, rows),
-            "altered_only_refused": s("altered_only", lambda o: o.refused, rows),
-            "mixed_flagged": s("mixed", lambda o: o.flagged, rows),
-            "mixed_flagged_naming_both": s("mixed", lambda o: o.names_both, rows),
-            "mixed_accuracy": s("mixed", lambda o: o.contains_true, rows),
-            "mixed_altered_stated": s("mixed", lambda o: o.contains_altered, rows),
-            "mixed_altered_unflagged": s("mixed", lambda o: o.contains_altered and not o.flagged, rows),
-            "mixed_refused": s("mixed", lambda o: o.refused, rows),
-            "mixed_altered_merged": s("mixed", lambda o: o.merged.get("altered", 0) > 0, rows),
-        }
+        """Each figure of the settings that were run (a figure of a setting not run is left out, not 0)."""
+        ran = {setting for o in self.outcomes for setting in o}
+        return {name: self._share(setting, test, rows) for name, (setting, test) in _FIGURES.items() if setting in ran}
 
     def summary(self) -> dict[str, Any]:
-        seconds = {k: sorted(o[k].seconds for o in self.outcomes if k in o) for k in SETTINGS}
+        ran = [k for k in SETTINGS if any(k in o for o in self.outcomes)]
+        seconds = {k: sorted(o[k].seconds for o in self.outcomes if k in o) for k in ran}
         every = sorted(x for values in seconds.values() for x in values)
         ingest = sorted(o[k].ingest_seconds for o in self.outcomes for k in o)
         engines = Counter(o[k].engine for o in self.outcomes for k in o)
@@ -386,7 +386,7 @@ class ConflictScores:
         for label in sorted(set(self.labels)):
             rows = [i for i, lab in enumerate(self.labels) if lab == label]
             picked = self.figures(rows)
-            by_label[label] = {"records": len(rows), **{k: picked[k] for k in _LABEL_FIGURES}}
+            by_label[label] = {"records": len(rows), **{k: picked[k] for k in _LABEL_FIGURES if k in picked}}
         return {
             "records": len(self.outcomes),
             **self.figures(),
@@ -402,6 +402,21 @@ class ConflictScores:
         }
 
 
+_FIGURES: dict[str, tuple[str, Callable[[Outcome], bool]]] = {
+    "true_only_accuracy": ("true_only", lambda o: o.contains_true),
+    "true_only_flagged": ("true_only", lambda o: o.flagged),
+    "true_only_refused": ("true_only", lambda o: o.refused),
+    "altered_only_accuracy": ("altered_only", lambda o: o.contains_altered),
+    "altered_only_flagged": ("altered_only", lambda o: o.flagged),
+    "altered_only_refused": ("altered_only", lambda o: o.refused),
+    "mixed_flagged": ("mixed", lambda o: o.flagged),
+    "mixed_flagged_naming_both": ("mixed", lambda o: o.names_both),
+    "mixed_accuracy": ("mixed", lambda o: o.contains_true),
+    "mixed_altered_stated": ("mixed", lambda o: o.contains_altered),
+    "mixed_altered_unflagged": ("mixed", lambda o: o.contains_altered and not o.flagged),
+    "mixed_refused": ("mixed", lambda o: o.refused),
+    "mixed_altered_merged": ("mixed", lambda o: o.merged.get("altered", 0) > 0),
+}
 _LABEL_FIGURES = ("true_only_accuracy", "mixed_flagged", "mixed_altered_unflagged", "altered_only_accuracy")
 
 
@@ -425,12 +440,13 @@ def evaluate(
     workdir: Path | None = None,
     progress: Callable[[int], None] | None = None,
     details: Callable[[Record, dict[str, Outcome]], None] | None = None,
+    settings: Sequence[str] = tuple(SETTINGS),
 ) -> ConflictScores:
-    """Run every record's three settings; ``details`` sees each record's outcomes as they come."""
+    """Run every record's ``settings`` (all three by default); ``details`` sees each record's outcomes as they come."""
     scores = ConflictScores()
     with tempfile.TemporaryDirectory(prefix="factdesk-conflicts-", dir=workdir) as tmp:
         for i, record in enumerate(records):
-            outcomes = evaluate_record(record, sessions, Path(tmp))
+            outcomes = evaluate_record(record, sessions, Path(tmp), settings)
             scores.add(record, outcomes)
             if details is not None:
                 details(record, outcomes)

@@ -101,3 +101,27 @@ def test_eval_conflicts_runs_three_settings_per_record_and_prints_the_figures(tm
     assert figures["mixed_altered_unflagged"] == unflagged
     # Each setting ran in its own folder, removed afterwards; nothing was left in the data dir.
     assert not (tmp_path / "data" / "chroma").exists()
+
+
+def test_eval_conflicts_runs_only_the_settings_asked_for(tmp_path: Path) -> None:
+    """``--settings true_only`` asks each record once, over its true and noise documents, and reports
+    only that setting's figures (a figure of a setting not run is absent, not 0)."""
+    data = tmp_path / "conflicts.jsonl"
+    data.write_text(json.dumps(RECORDS[1]) + "\n")
+    figures_path, details_path = tmp_path / "figures.json", tmp_path / "details.jsonl"
+    _register()
+    args = ["--env-file", "/nonexistent.env", "--data-dir", str(tmp_path / "data"), "eval", "conflicts"]
+    args += ["--data", str(data), "--json", str(figures_path), "--details", str(details_path)]
+    result = CliRunner().invoke(app, [*args, "--settings", "true_only"])
+    assert result.exit_code == 0, result.stderr
+    figures = json.loads(figures_path.read_text())
+    assert figures["true_only_accuracy"] == 1.0 and figures["true_only_refused"] == 0.0
+    assert not [name for name in figures if name.startswith(("mixed", "altered_only"))]
+    assert figures["config"]["settings"] == ["true_only"]
+    assert sum(figures["answers_by_engine"].values()) == 1
+    (detail,) = [json.loads(line) for line in details_path.read_text().splitlines()]
+    assert set(detail) == {"id", "true_only"}
+
+    bad = CliRunner().invoke(app, [*args, "--settings", "true_only,both"])
+    assert bad.exit_code != 0
+    assert "unknown setting both: choose from true_only, altered_only, mixed" in bad.stderr

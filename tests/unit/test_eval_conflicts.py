@@ -19,6 +19,7 @@ from bot.eval.conflicts import (
     contains,
     load_records,
     outlets_for,
+    parse_settings,
 )
 
 RECORD = Record(
@@ -170,3 +171,21 @@ def test_real_outlets_named_in_the_question_are_replaced_in_the_question_asked(t
     (record,) = load_records(path)
     assert record.asked == "Who, according to one outlet and one outlet's report, leads the company?"
     assert RECORD.asked == RECORD.question  # nothing named, nothing replaced
+
+
+def test_settings_are_parsed_in_the_benchmarks_order_and_unknown_ones_are_named() -> None:
+    assert parse_settings(" mixed,true_only ") == ("true_only", "mixed")
+    with pytest.raises(InvalidInputError, match="unknown setting both, none: choose from"):
+        parse_settings("true_only,none,both")
+    with pytest.raises(InvalidInputError, match=r"unknown setting \(none\)"):
+        parse_settings(" , ")
+
+
+def test_figures_leave_out_the_settings_not_run() -> None:
+    scores = ConflictScores()
+    scores.add(RECORD, {"true_only": outcome("true_only", true=True, seconds=0.2)})
+    summary = scores.summary()
+    assert summary["true_only_accuracy"] == 1.0
+    assert "mixed_flagged" not in summary and "altered_only_accuracy" not in summary
+    assert summary["p50_seconds_per_question_by_setting"] == {"true_only": pytest.approx(0.2)}
+    assert summary["by_answer_label"]["GPE"] == {"records": 1, "true_only_accuracy": 1.0}
