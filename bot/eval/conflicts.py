@@ -373,12 +373,15 @@ class ConflictScores:
 
     def figures(self, rows: Sequence[int] | None = None) -> dict[str, float]:
         """Each figure of the settings that were run (a figure of a setting not run is left out, not 0)."""
-        ran = {setting for o in self.outcomes for setting in o}
+        ran = self.settings_run()
         return {name: self._share(setting, test, rows) for name, (setting, test) in _FIGURES.items() if setting in ran}
 
+    def settings_run(self) -> list[str]:
+        """The settings some record ran, in the benchmark's order."""
+        return [k for k in SETTINGS if any(k in o for o in self.outcomes)]
+
     def summary(self) -> dict[str, Any]:
-        ran = [k for k in SETTINGS if any(k in o for o in self.outcomes)]
-        seconds = {k: sorted(o[k].seconds for o in self.outcomes if k in o) for k in ran}
+        seconds = {k: sorted(o[k].seconds for o in self.outcomes if k in o) for k in self.settings_run()}
         every = sorted(x for values in seconds.values() for x in values)
         ingest = sorted(o[k].ingest_seconds for o in self.outcomes for k in o)
         engines = Counter(o[k].engine for o in self.outcomes for k in o)
