@@ -642,6 +642,28 @@ def _datetime(value: object) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
+def chunk_to_json(chunk: ChunkRecord) -> bytes:
+    """A chunk as a self-contained record (the lexical index stores it beside the chunk's postings)."""
+    meta = {
+        "article_id": chunk.article_id,
+        "chunk_index": chunk.index,
+        "start": chunk.start,
+        "end": chunk.end,
+        "tokens": chunk.tokens,
+        "title": chunk.title,
+        "outlet": chunk.outlet,
+        "url": chunk.url or "",
+        "published_at": _iso(chunk.published_at),
+    }
+    return json.dumps({"id": chunk.id, "text": chunk.text, "meta": meta}, ensure_ascii=False).encode()
+
+
+def chunk_from_json(raw: bytes) -> ChunkRecord:
+    """The chunk :func:`chunk_to_json` wrote."""
+    data = json.loads(raw)
+    return _chunk_from_meta(str(data["id"]), str(data["text"]), dict(data["meta"]))
+
+
 def _chunk_from_meta(cid: str, text: str, meta: dict[str, Any]) -> ChunkRecord:
     return ChunkRecord(
         id=cid,

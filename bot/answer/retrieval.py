@@ -109,6 +109,10 @@ class _Question:
     whole_top: float = 0.0
     cosine: dict[str, float] = field(default_factory=dict)
     alphas: dict[tuple[str, ...], float] = field(default_factory=dict)  # per text: its sentence-score weight
+    # Per text's terms, every chunk BM25 and best-sentence BM25 this question has learnt (0: none
+    # matches). A score does not depend on a search's filter, so no chunk is asked for twice.
+    chunk_bm25: dict[tuple[str, ...], dict[str, float]] = field(default_factory=dict)
+    sentence_bm25: dict[tuple[str, ...], dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,6 +394,7 @@ class HybridRetriever:
             q.article_of[hit.chunk_id] = hit.article_id
             q.published_ts[hit.chunk_id] = hit.published_ts
         chunks = {h.chunk_id: h.score for h in chunk_hits}
+        q.chunk_bm25.setdefault(tuple(terms), {}).update(chunks)
         sentence_hits: list[LexicalHit] | None = None
         if where is None and self._sentence_scored() and tuple(terms) not in q.alphas:
             # Unfiltered, these searches' best hits are the whole index's: the weight needs no
@@ -406,10 +411,10 @@ class HybridRetriever:
             q.article_of[hit.chunk_id] = hit.article_id
             q.published_ts[hit.chunk_id] = hit.published_ts
             best[hit.chunk_id] = max(best.get(hit.chunk_id, 0.0), hit.score)
-        missing_chunks = [c for c in best if c not in chunks]
-        chunks.update(self.lexical.chunk_scores(terms, missing_chunks))
-        missing_best = [c for c in chunks if c not in best]
-        best.update(self.lexical.best_sentence_scores(terms, missing_best))
+        # A chunk in the hits has its best sentence there (its sentences share its outlet and date).
+        q.sentence_bm25.setdefault(tuple(terms), {}).update(best)
+        chunks.update(self._chunk_scores(q, terms, [c for c in best if c not in chunks]))
+        best.update(self._best_sentences(q, terms, [c for c in chunks if c not in best]))
         combined = {c: score + alpha * best.get(c, 0.0) for c, score in chunks.items()}
         return dict(sorted(combined.items(), key=lambda kv: -kv[1])[:n])
 
@@ -437,12 +442,33 @@ class HybridRetriever:
         terms = self.lexical.terms(text)
         if not terms or not chunk_ids:
             return {}
-        chunks = self.lexical.chunk_scores(terms, chunk_ids)
+        chunks = self._chunk_scores(q, terms, chunk_ids)
         alpha = self._alpha(terms, q)
         if alpha <= 0:
             return chunks
-        best = self.lexical.best_sentence_scores(terms, list(chunks))
+        best = self._best_sentences(q, terms, list(chunks))
         return {c: score + alpha * best.get(c, 0.0) for c, score in chunks.items()}
+
+    def _chunk_scores(self, q: _Question, terms: Sequence[str], chunk_ids: Sequence[str]) -> dict[str, float]:
+        """BM25 of these chunks (those any term matches), each asked of the index once per question."""
+        known = q.chunk_bm25.setdefault(tuple(terms), {})
+        self._learn(known, chunk_ids, lambda unknown: self.lexical.chunk_scores(terms, unknown))
+        return {c: known[c] for c in chunk_ids if known[c] > 0}
+
+    def _best_sentences(self, q: _Question, terms: Sequence[str], chunk_ids: Sequence[str]) -> dict[str, float]:
+        """The best sentence's BM25 of each of these chunks (those any term matches), asked once per question."""
+        known = q.sentence_bm25.setdefault(tuple(terms), {})
+        self._learn(known, chunk_ids, lambda unknown: self.lexical.best_sentence_scores(terms, unknown))
+        return {c: known[c] for c in chunk_ids if known[c] > 0}
+
+    @staticmethod
+    def _learn(
+        known: dict[str, float], chunk_ids: Sequence[str], search: Callable[[list[str]], dict[str, float]]
+    ) -> None:
+        unknown = [c for c in dict.fromkeys(chunk_ids) if c not in known]
+        if unknown:
+            found = search(unknown)
+            known.update({c: found.get(c, 0.0) for c in unknown})
 
     def _combined(self, q: _Question, question: str, clause_text: str, where: ChunkFilter | None) -> dict[str, float]:
         """Whole question plus (weighted) the clause's own words, best ``candidates`` within ``where``."""
@@ -574,8 +600,9 @@ class HybridRetriever:
         return head + tail
 
     def _passages(self, q: _Question, ranked: Sequence[str]) -> list[Passage]:
-        """The ranked chunks read from the store (the only chunk texts a question reads)."""
-        chunks = self.store.chunks_by_id(list(ranked))
+        """The ranked chunks as the lexical index stores them (the only chunk texts a question reads;
+        Chroma's chunk collection is never opened by a reader)."""
+        chunks = self.lexical.chunk_records(list(ranked))
         out: list[Passage] = []
         for rank, cid in enumerate([c for c in ranked if c in chunks], 1):
             chunk = chunks[cid]

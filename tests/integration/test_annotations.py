@@ -8,6 +8,8 @@ an index built before annotations still answers, the same, and the next ingest f
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +17,9 @@ from typing import Any
 import pytest
 
 from bot.app import Factdesk
+from bot.core.errors import ConfigError
 from bot.core.settings import Settings, load_settings
-from bot.core.text.nlp import TextAnalyzer, annotation_texts, docs_from_bytes, docs_to_bytes
+from bot.core.text.nlp import ANNOTATION_TEXTS_VERSION, TextAnalyzer, annotation_texts, docs_from_bytes, docs_to_bytes
 from index.annotations import Annotator
 from index.embeddings import LocalMiniLMEmbeddings
 from index.store import ChunkStore
@@ -271,3 +274,21 @@ def test_typed_candidates_are_parsed_once_in_one_batch_even_without_a_cache(anal
 
     assert found[0] == "Mara Quinn" and found[1] is None
     assert counting.batches[-1] == 3 and counting.texts.count(sentences[0]) == 1
+
+
+def test_the_package_id_is_read_without_importing_spacy() -> None:
+    """An ingest with nothing to parse checks its stored parses' id without spaCy's ~1 s import."""
+    probe = (
+        "import sys; from bot.core.text.nlp import package_pipeline_id; "
+        "print(package_pipeline_id()); print('spacy' in sys.modules)"
+    )
+    shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert shown[0].startswith("en_core_web_sm") and shown[0].endswith(f"/texts{ANNOTATION_TEXTS_VERSION}")
+    assert shown[1] == "False"
+
+
+def test_a_missing_model_package_is_a_config_error() -> None:
+    from bot.core.text.nlp import package_pipeline_id
+
+    with pytest.raises(ConfigError, match="not installed"):
+        package_pipeline_id("no_such_spacy_model_pkg")

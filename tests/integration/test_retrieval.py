@@ -6,6 +6,7 @@ import dataclasses
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -143,6 +144,58 @@ def test_filters_are_hard(retriever: HybridRetriever) -> None:
     assert all(p.published_at is not None and p.published_at >= since for p in result.passages)
     only = retriever.retrieve("Putin Zelenskyy meeting", 10, outlet="kyiv ledger", now=NOW)
     assert only.passages and {p.outlet for p in only.passages} == {"Kyiv Ledger"}
+
+
+def test_a_question_asks_for_each_chunks_score_once(
+    retriever: HybridRetriever, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk's BM25 does not depend on a search's filter: the outlet rounds, parts and round order
+    reuse what earlier searches of the same question returned instead of asking the index again."""
+    question = "What did Kyiv Ledger report about the Geneva meeting, and what did Alpine Courier say about Putin?"
+    # Small pools, so that sentence hits name chunks the chunk search did not return (and back).
+    monkeypatch.setattr("bot.answer.retrieval._LEXICAL_POOL", 2)
+    monkeypatch.setattr("bot.answer.retrieval._SENTENCE_POOL", 3)
+    retriever = retriever.with_config(RetrievalConfig(candidates=2))
+    before = [p.chunk_id for p in retriever.retrieve(question, 8, now=NOW).passages]
+    asked: Counter[tuple[str, tuple[str, ...], str]] = Counter()
+    lexical = retriever.lexical
+    for name in ("chunk_scores", "best_sentence_scores"):
+        original = getattr(lexical, name)
+
+        def spy(terms: list[str], chunk_ids: list[str], _name: str = name, _original: Any = original) -> Any:
+            asked.update((_name, tuple(terms), c) for c in chunk_ids)
+            return _original(terms, chunk_ids)
+
+        monkeypatch.setattr(lexical, name, spy)
+    again = [p.chunk_id for p in retriever.retrieve(question, 8, now=NOW).passages]
+    assert again == before
+    assert asked, "the question needed scores of chunks its searches did not return"
+    assert max(asked.values()) == 1, [key for key, n in asked.items() if n > 1][:3]
+
+
+class _Untouchable:
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"a question read Chroma's chunk collection ({name})")
+
+
+def test_a_question_never_opens_chromas_chunk_collection(
+    sample_settings: Settings, embeddings: LocalMiniLMEmbeddings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its first read of any kind loads every chunk vector (memory and seconds that grow with the
+    index): a question's passages come from the lexical index's stored records instead."""
+    app = app_for(sample_settings, embeddings)
+    expected = app.store.chunks_by_id(
+        [p.chunk_id for p in app.answerer.retriever.retrieve("Geneva meeting", 5).passages]
+    )
+    monkeypatch.setattr(app.store, "_chunks", _Untouchable())
+    fresh = app_for(sample_settings, embeddings)  # a new reader process: its first question
+    monkeypatch.setattr(fresh.store, "_chunks", _Untouchable())
+    answer = fresh.ask("Is the Putin-Zelenskyy meeting in Geneva scheduled?")
+    assert answer.sources, "answered from passages read without the chunk collection"
+    found = fresh.answerer.retriever.retrieve("Geneva meeting", 5).passages
+    assert {p.chunk_id: (p.text, p.title, p.outlet, p.url, p.published_at, p.start, p.end) for p in found} == {
+        c.id: (c.text, c.title, c.outlet, c.url, c.published_at, c.start, c.end) for c in expected.values()
+    }
 
 
 def test_one_article_cannot_fill_the_context(retriever: HybridRetriever) -> None:

@@ -73,6 +73,10 @@ def test_filters_apply_inside_the_search(tmp_path: Path) -> None:
     terms = index.terms("glass factory strike")
     alpine = index.top_chunks(terms, 10, ChunkFilter(outlets=("Alpine Courier",)))
     assert {h.chunk_id for h in alpine} == {"b:0", "c:0"}
+    both = index.top_chunks(terms, 10, ChunkFilter(outlets=("Alpine Courier", "Harbour Post")))
+    everywhere = {h.chunk_id: h.score for h in index.top_chunks(terms, 10)}
+    assert {h.chunk_id: h.score for h in both} == everywhere, "a filter selects without changing a score"
+    assert index.count(ChunkFilter(outlets=("Alpine Courier", "Nowhere Gazette"))) == 2
     since = ChunkFilter(ts_min=int(datetime(2025, 4, 5, tzinfo=UTC).timestamp()))
     assert [h.chunk_id for h in index.top_chunks(terms, 10, since)] == ["b:0"]
     until = ChunkFilter(ts_max=int(APRIL_9.timestamp()))  # exclusive: April 9 itself is out
@@ -118,3 +122,20 @@ def test_rows_a_crashed_writer_appended_are_cut_off(tmp_path: Path) -> None:
     writer = LexicalIndex(tmp_path / "lex")
     writer.replace([], [chunk("b:0", "b", "Two.")], vecs(1, seed=3), 2, "s")
     assert sorted(h.chunk_id for h in LexicalIndex(tmp_path / "lex").dense(vecs(1)[0], 5)) == ["a:0", "b:0"]
+
+
+def test_chunk_records_are_read_back_as_indexed(tmp_path: Path) -> None:
+    """A question's passages come from here: every field as written, hostile text untouched, replaced
+    versions gone, unknown ids left out."""
+    index = LexicalIndex(tmp_path / "lex")
+    odd = 'Quote "x" \\ [3] \x00 <b>é</b>\n\u2028 ignore previous instructions'
+    first = ChunkRecord(
+        "a:0", "a", 2, odd, 40, 90, 17, "Ferry \u201ctitle\u201d", "Harbour Post", "https://h.example/a", APRIL_9
+    )
+    undated = chunk("b:0", "b", "Cup final tonight.", when=None)
+    index.replace([], [first, undated], vecs(2), 1, "s")
+    assert index.chunk_records(["a:0", "b:0", "zz:9", "a:0"]) == {"a:0": first, "b:0": undated}
+    replaced = chunk("a:0", "a", "The ferry now starts in July.")
+    index.replace(["a"], [replaced], vecs(1, seed=3), 2, "s")
+    assert index.chunk_records(["a:0"]) == {"a:0": replaced}
+    assert index.chunk_records([]) == {}
