@@ -27,6 +27,7 @@ import tempfile
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import filelock
@@ -70,6 +71,7 @@ def _schema() -> tantivy.Schema:
     # The chunk's vector row: a hit's id, article, outlet and time are read from the vector rows
     # in memory (one fast-field read per search) instead of from stored documents.
     builder.add_integer_field("row", stored=False, indexed=False, fast=True)
+    builder.add_integer_field("chunk_index", stored=False, indexed=True, fast=True)  # a digest reads chunks 0..n-1
     builder.add_text_field("text", stored=False, tokenizer_name=_ANALYZER, index_option="freq")
     # Chunk documents only: the chunk's text and article fields (store.chunk_to_json), so a question
     # reads its passages here and never opens Chroma's chunk collection, whose first read of any
@@ -330,6 +332,7 @@ class LexicalIndex:
             article_id=chunk.article_id,
             outlet=chunk.outlet,
             published_ts=chunk.published_ts,
+            chunk_index=chunk.index,
             text=index_text(chunk.title, chunk.outlet, chunk.text),
             record=chunk_to_json(chunk),
         )
@@ -396,6 +399,32 @@ class LexicalIndex:
             chunk = chunk_from_json(searcher.doc(address)["record"][0])
             out[chunk.id] = chunk
         return out
+
+    def first_chunks(self, start: datetime, end: datetime, max_index: int) -> tuple[list[ChunkRecord], np.ndarray]:
+        """Chunks ``0..max_index-1`` of articles published in ``[start, end)`` and their vectors (a
+        digest's window), in index order; what :meth:`ChunkStore.first_chunks` gives, without Chroma."""
+        window = tantivy.Query.range_query(
+            self._schema,
+            "published_ts",
+            tantivy.FieldType.Integer,
+            int(start.timestamp()),
+            int(end.timestamp()),
+            include_upper=False,
+        )
+        leading = tantivy.Query.range_query(
+            self._schema, "chunk_index", tantivy.FieldType.Integer, 0, max_index, include_upper=False
+        )
+        query = tantivy.Query.boolean_query([(tantivy.Occur.Must, window), (tantivy.Occur.Must, leading)])
+        searcher = self._chunks.searcher()
+        found = int(searcher.search(query, 1, count=True).count or 0)  # type: ignore[attr-defined]
+        addresses = [address for _, address in searcher.search(query, max(1, found), count=False).hits] if found else []
+        rows = searcher.fast_field_values("row", addresses) if addresses else []
+        chunks, kept = [], []
+        for address, row in zip(addresses, rows, strict=True):
+            if row is not None and int(row) < self.vectors.rows:  # past it: a commit not taken yet
+                chunks.append(chunk_from_json(searcher.doc(address)["record"][0]))
+                kept.append(int(row))
+        return chunks, self.vectors.at(kept)
 
     def _text_query(self, terms: Sequence[str]) -> tantivy.Query:
         return tantivy.Query.boolean_query(

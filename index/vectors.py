@@ -296,6 +296,13 @@ class VectorFile:
             if s > -2.0
         ]
 
+    def at(self, rows: Sequence[int]) -> np.ndarray:
+        """The vectors of these committed rows, in this order (a copy, not a view of the mapped file)."""
+        if not rows:
+            return np.zeros((0, max(self.dim, 1)), dtype=np.float32)
+        matrix, _ = self._maps()
+        return np.array(matrix[np.asarray(rows, dtype=np.int64)], dtype=np.float32)
+
     def similarities(self, vector: np.ndarray, chunk_ids: Sequence[str]) -> dict[str, float]:
         rows = {c: self._row_of[c] for c in chunk_ids if c in self._row_of and self._row_of[c] < self._rows}
         if not rows:

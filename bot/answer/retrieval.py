@@ -27,7 +27,7 @@ from bot.core.models import Passage
 from index.embeddings import NamedEmbeddings, embed_array
 from index.lexical import LexicalHit, LexicalIndex
 from index.models import ChunkFilter
-from index.store import ChunkStore
+from index.store import ChunkRecord, ChunkStore
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +235,12 @@ class HybridRetriever:
     def outlets(self) -> list[str]:
         self.refresh()
         return list(self._outlets)
+
+    def first_chunks(self, start: datetime, end: datetime, max_index: int) -> tuple[list[ChunkRecord], np.ndarray]:
+        """A digest window's leading chunks and vectors, from the lexical index as of the store's
+        latest generation (serving processes never open Chroma's chunk collection)."""
+        self.refresh()
+        return self.lexical.first_chunks(start, end, max_index)
 
     # ------------------------------------------------------------------ search
     def retrieve(

@@ -183,6 +183,8 @@ class Factdesk:
         verifier = CitationVerifier(embeddings, cache=cache, facts=facts)
         database = DigestDatabase(engine, migrate=False)
 
+        retriever = HybridRetriever(store, lexical, embeddings, vectors=cache.vectors)
+
         def digest_service(model: BaseChatModel | None) -> DigestService:
             prompt = prompts.get(DIGEST_PROMPT) if model is not None else None
             return DigestService(
@@ -199,10 +201,10 @@ class Factdesk:
                 timezone=settings.timezone,
                 claim_matcher=matcher,
                 clock=clock,
+                chunks_from=retriever,
             )
 
         digests = digest_service(chat)
-        retriever = HybridRetriever(store, lexical, embeddings, vectors=cache.vectors)
         answerer = Answerer(
             retriever=retriever,
             prompts=prompts,

@@ -13,6 +13,7 @@ from datetime import datetime
 
 import numpy as np
 
+from bot.digest.protocols import WindowChunks
 from bot.digest.window import Window
 from index.store import STATUS_COMPLETE, STATUS_DUPLICATE, ChunkStore
 
@@ -85,7 +86,9 @@ def _with_copies(article: WindowArticle, copies: list[Coverage]) -> WindowArticl
     return replace(article, also_in=article.also_in + extra) if extra else article
 
 
-def load_window(store: ChunkStore, window: Window, max_chunks: int = DEFAULT_MAX_CHUNKS) -> WindowContent:
+def load_window(
+    store: ChunkStore, window: Window, max_chunks: int = DEFAULT_MAX_CHUNKS, chunks_from: WindowChunks | None = None
+) -> WindowContent:
     """The window's complete articles and their first ``max_chunks`` chunks with vectors."""
     articles: list[WindowArticle] = []
     copies_of: dict[str, list[Coverage]] = defaultdict(list)
@@ -121,7 +124,7 @@ def load_window(store: ChunkStore, window: Window, max_chunks: int = DEFAULT_MAX
     chunks: list[WindowChunk] = []
     vectors: list[np.ndarray] = []
     if by_id:
-        stored_chunks, matrix_in = store.first_chunks(window.start, window.end, max_chunks)
+        stored_chunks, matrix_in = (chunks_from or store).first_chunks(window.start, window.end, max_chunks)
         rows = []
         for stored, vector in zip(stored_chunks, matrix_in, strict=True):
             if stored.article_id not in by_id:

@@ -26,7 +26,7 @@ from bot.digest.db import DigestDatabase
 from bot.digest.history import DigestHistory, EventRecord
 from bot.digest.models import Digest, DigestStory, DisputedMark, Story, StoryTimeline
 from bot.digest.novelty import NO_NEWS, NoveltyFinder, candidates_from
-from bot.digest.protocols import ClaimMatcherLike
+from bot.digest.protocols import ClaimMatcherLike, WindowChunks
 from bot.digest.sources import SourceBook
 from bot.digest.summary import StorySummarizer
 from bot.digest.topic import TopicFilter, topic_words
@@ -87,8 +87,11 @@ class DigestService:
         claim_matcher: ClaimMatcherLike | None = None,
         options: DigestOptions | None = None,
         clock: Callable[[], datetime] = utc_now,
+        chunks_from: WindowChunks | None = None,
     ) -> None:
+        """``chunks_from``: where window chunks are read when not from ``store`` (see WindowChunks)."""
         self.store = store
+        self.chunks_from = chunks_from
         self.embeddings = store.embeddings
         self.history = DigestHistory(database)
         self.summarizer = summarizer
@@ -183,7 +186,7 @@ class DigestService:
     # ------------------------------------------------------------------ producing
     def _produce(self, window: Window, topic: str | None) -> _Produced:
         started = time.perf_counter()
-        content = load_window(self.store, window, self.options.max_chunks)
+        content = load_window(self.store, window, self.options.max_chunks, self.chunks_from)
         clusters = self.clusterer.cluster(content)
         model = self.embeddings.model_name
         known = self.history.known_stories(

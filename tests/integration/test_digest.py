@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import BaseMessage
@@ -105,6 +106,35 @@ def _assert_citations_valid(digest: Digest) -> None:
     text = digest.to_markdown()
     for number in numbers:
         assert f"[{number}]" in text
+
+
+def test_a_served_digest_reads_its_window_from_the_lexical_index(
+    digest_index: Path, embeddings: LocalMiniLMEmbeddings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same chunks and vectors as the store gives, without opening Chroma's chunk collection
+    (whose first read loads every chunk vector into the bot's memory)."""
+    app = app_for(load_settings(None, data_dir=digest_index), embeddings)
+    window = Window(day_window(DAY1).start, day_window(DAY3).end)
+    expected = load_window(app.store, window, 2)
+    assert expected.chunks, "the window holds chunks"
+
+    class Untouchable:
+        def __getattr__(self, name: str) -> Any:
+            raise AssertionError(f"the digest read Chroma's chunk collection ({name})")
+
+    monkeypatch.setattr(app.store, "_chunks", Untouchable())
+    served = load_window(app.store, window, 2, app.digests.chunks_from)
+    assert served.chunks == expected.chunks and set(served.articles) == set(expected.articles)
+    assert served.vectors.shape == expected.vectors.shape
+    assert np.allclose(served.vectors, expected.vectors, atol=1e-6)
+    assert all(c.index < 2 for c in served.chunks)
+    empty = load_window(
+        app.store,
+        Window(datetime(2001, 1, 1, tzinfo=UTC), datetime(2001, 1, 2, tzinfo=UTC)),
+        2,
+        app.digests.chunks_from,
+    )
+    assert empty.chunks == [] and empty.vectors.shape[0] == 0
 
 
 # ---------------------------------------------------------------- clustering
