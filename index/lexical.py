@@ -43,8 +43,8 @@ from index.vectors import VectorFile, VectorHit
 log = logging.getLogger(__name__)
 
 # Bumped when the layout or the analysis changes; an index of another format is rebuilt
-# (4: chunk documents store the chunk's record).
-FORMAT = 4
+# (4: chunk documents store the chunk's record; 5: and its index within the article).
+FORMAT = 5
 _ANALYZER = "factdesk_en"
 _WRITER_HEAP = 64_000_000
 _REBUILD_BATCH = 2000
