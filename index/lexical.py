@@ -315,11 +315,8 @@ class LexicalIndex:
         self._chunks.reload()
         searcher = self._chunks.searcher()
         query = tantivy.Query.term_set_query(self._schema, "article_id", list(article_ids))
-        found = int(searcher.search(query, 1, count=True).count or 0)  # type: ignore[attr-defined]
-        if not found:
-            return {}
         counts: dict[str, int] = {}
-        for _, address in searcher.search(query, found, count=False).hits:
+        for address in _every_hit(searcher, query):
             outlet = searcher.doc(address)["outlet"][0]
             counts[outlet] = counts.get(outlet, 0) + 1
         return counts
@@ -416,8 +413,7 @@ class LexicalIndex:
         )
         query = tantivy.Query.boolean_query([(tantivy.Occur.Must, window), (tantivy.Occur.Must, leading)])
         searcher = self._chunks.searcher()
-        found = int(searcher.search(query, 1, count=True).count or 0)  # type: ignore[attr-defined]
-        addresses = [address for _, address in searcher.search(query, max(1, found), count=False).hits] if found else []
+        addresses = _every_hit(searcher, query)
         rows = searcher.fast_field_values("row", addresses) if addresses else []
         chunks, kept = [], []
         for address, row in zip(addresses, rows, strict=True):
@@ -503,6 +499,12 @@ class LexicalIndex:
             if found is not None:
                 out.append(LexicalHit(found[0], found[1], found[2], found[3], float(score)))
         return out
+
+
+def _every_hit(searcher: tantivy.Searcher, query: tantivy.Query) -> list[tantivy.DocAddress]:
+    """Every document ``query`` matches (counted first: tantivy's search takes a limit)."""
+    found = int(searcher.search(query, 1, count=True).count or 0)  # type: ignore[attr-defined]
+    return [address for _, address in searcher.search(query, found, count=False).hits] if found else []
 
 
 def _rest(state: _State) -> tuple[str, dict[str, int], int, int, int, str]:

@@ -6,7 +6,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from langchain_core.language_models import BaseChatModel
@@ -73,3 +73,13 @@ def app_for(settings: Settings, embeddings: LocalMiniLMEmbeddings, llm: BaseChat
     from bot.app import Factdesk
 
     return Factdesk.from_settings(settings, embeddings=embeddings, llm=llm)
+
+
+class Untouchable:
+    """Stands in for a part a code path must not use: any attribute access fails, naming ``what``."""
+
+    def __init__(self, what: str) -> None:
+        self._what = what
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"{self._what} was used ({name})")

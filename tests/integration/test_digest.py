@@ -27,7 +27,7 @@ from bot.digest.service import DigestOptions, DigestService
 from bot.digest.window import Window, day_window
 from index.embeddings import LocalMiniLMEmbeddings
 from index.store import ChunkStore
-from tests.conftest import SEED_ARTICLE, TEST_DATA, app_for
+from tests.conftest import SEED_ARTICLE, TEST_DATA, Untouchable, app_for
 
 CORPUS = TEST_DATA / "digest" / "corpus"
 SEED_TITLE = (
@@ -117,12 +117,7 @@ def test_a_served_digest_reads_its_window_from_the_lexical_index(
     window = Window(day_window(DAY1).start, day_window(DAY3).end)
     expected = load_window(app.store, window, 2)
     assert expected.chunks, "the window holds chunks"
-
-    class Untouchable:
-        def __getattr__(self, name: str) -> Any:
-            raise AssertionError(f"the digest read Chroma's chunk collection ({name})")
-
-    monkeypatch.setattr(app.store, "_chunks", Untouchable())
+    monkeypatch.setattr(app.store, "_chunks", Untouchable("Chroma's chunk collection"))
     served = load_window(app.store, window, 2, app.digests.chunks_from)
     assert served.chunks == expected.chunks and set(served.articles) == set(expected.articles)
     assert served.vectors.shape == expected.vectors.shape

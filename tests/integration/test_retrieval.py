@@ -14,7 +14,7 @@ from bot.answer.query import OutletMatcher, find_days, outlet_aliases, plan_quer
 from bot.answer.retrieval import HybridRetriever, RetrievalConfig, interleave
 from bot.core.settings import Settings, load_settings
 from index.embeddings import LocalMiniLMEmbeddings
-from tests.conftest import app_for
+from tests.conftest import Untouchable, app_for
 
 NOW = datetime(2025, 4, 5, 12, tzinfo=UTC)
 OUTLETS = ["TechCrunch", "The Verge", "The Roar | Sports Writers Blog", "The Independent - Life and Style"]
@@ -173,11 +173,6 @@ def test_a_question_asks_for_each_chunks_score_once(
     assert max(asked.values()) == 1, [key for key, n in asked.items() if n > 1][:3]
 
 
-class _Untouchable:
-    def __getattr__(self, name: str) -> Any:
-        raise AssertionError(f"a question read Chroma's chunk collection ({name})")
-
-
 def test_a_question_never_opens_chromas_chunk_collection(
     sample_settings: Settings, embeddings: LocalMiniLMEmbeddings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -187,9 +182,9 @@ def test_a_question_never_opens_chromas_chunk_collection(
     expected = app.store.chunks_by_id(
         [p.chunk_id for p in app.answerer.retriever.retrieve("Geneva meeting", 5).passages]
     )
-    monkeypatch.setattr(app.store, "_chunks", _Untouchable())
+    monkeypatch.setattr(app.store, "_chunks", Untouchable("Chroma's chunk collection"))
     fresh = app_for(sample_settings, embeddings)  # a new reader process: its first question
-    monkeypatch.setattr(fresh.store, "_chunks", _Untouchable())
+    monkeypatch.setattr(fresh.store, "_chunks", Untouchable("Chroma's chunk collection"))
     answer = fresh.ask("Is the Putin-Zelenskyy meeting in Geneva scheduled?")
     assert answer.sources, "answered from passages read without the chunk collection"
     found = fresh.answerer.retriever.retrieve("Geneva meeting", 5).passages
