@@ -209,6 +209,7 @@ def main() -> None:
         app.indexer.repair()  # a migration or catch-up is done here, not inside the timed steps
         base = app.store.article_count()
         chunks = app.store.chunk_count()
+        shards = app.store.shard_count()
     started_load = os.getloadavg()[0]  # the machine's load as the timed steps begin (2 shared cores)
     options = ["--data-dir", str(args.data_dir), "--queries", str(args.queries), "--questions", str(args.questions)]
     reader = subprocess.Popen(
@@ -228,6 +229,7 @@ def main() -> None:
     result = {
         "articles": base,
         "chunks": chunks,
+        "chunk_shards": shards,
         "full_ingest_s": round(full["seconds"], 1),
         "full_ingest_added": full["added"],
         "batch_ingest_s": round(batch["seconds"], 2),

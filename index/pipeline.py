@@ -402,9 +402,13 @@ class Indexer:
 
     def _annotate_missing(self, page: int = 500) -> None:
         """Parse chunks stored without annotations (an index built before them, or with another model)."""
-        if self.annotator is None or self.store.chunk_count() == 0:
+        if self.annotator is None:
+            return
+        # The lexical index was just caught up, so its count is the store's, without opening every shard.
+        stored = self.lexical.chunk_count() if self.lexical is not None else self.store.chunk_count()
+        if stored == 0:
             return  # nothing stored: spaCy need not even be loaded
-        if self.store.annotations_complete(self.annotator.pipeline):
+        if self.store.annotations_complete(self.annotator.pipeline, stored):
             return
         missing = self.store.unannotated_chunk_ids(self.annotator.pipeline)
         if not missing:

@@ -1,9 +1,16 @@
-"""The Chroma-backed store: one collection of chunks, one of articles, behind typed methods.
+"""The Chroma-backed store: chunks in bounded collection shards, one collection of articles, behind typed methods.
 
 Chroma stays inside ``index/``: callers get :class:`ArticleRecord`, :class:`ChunkRecord` and
 :class:`StoredArticle` from repository methods (articles in a window, first chunks, complete
 articles since, dense search within article ids, records by id, ...) and never see a
 ``where`` filter or a metadata key.
+
+Chunks live in shards of at most ``shard_chunks`` (the first shard is the collection named by
+``collection``, so a store from before shards is shard 0 as it stands): chromadb loads a
+collection's whole HNSW index on its first access in a process, so a writer that appended to one
+collection of every chunk paid a load that grew with the corpus on every ingest. New articles
+go to the current shard (the next one once it is full); an article's record names its shard and
+a re-ingest rewrites its chunks there, so deleting them touches one bounded shard, never all.
 
 The same code serves the embedded persistent client and a Chroma server. The
 articles collection is the ingest manifest (content hash, status, outlets of
@@ -52,6 +59,9 @@ STATUS_PENDING = "pending"
 STATUS_COMPLETE = "complete"
 STATUS_DUPLICATE = "duplicate"
 _GENERATION_ID = "generation"
+_SHARD_ID = "chunk-shard"
+# Chunks per shard: loading a shard's HNSW index costs ~5 us a chunk, so ~0.1 s for a full one.
+DEFAULT_SHARD_CHUNKS = 20_000
 
 
 def make_client(
@@ -109,6 +119,7 @@ class ArticleRecord:
     copies: tuple[ArticleCopy, ...] = ()  # near-duplicate copies: outlet, URL and id of each
     seq: int = 0  # the generation of the batch that last wrote this record (0: before generations)
     guid: str | None = None  # the feed entry's GUID (None: not from a feed, or stored before GUIDs were)
+    shard: int = 0  # the chunk shard holding its chunks (0: also every record from before shards)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,9 +195,12 @@ class ChunkStore:
         collection: str,
         embeddings: NamedEmbeddings,
         reopen: Callable[[], ClientAPI] | None = None,
+        shard_chunks: int = DEFAULT_SHARD_CHUNKS,
     ) -> None:
-        """``reopen`` gives a fresh embedded client (see :func:`make_client`); None for a server."""
+        """``reopen`` gives a fresh embedded client (see :func:`make_client`); None for a server.
+        ``shard_chunks``: how many chunks new articles put in one shard before the next is opened."""
         self._client = client
+        self.shard_chunks = max(1, shard_chunks)
         self._reopen = reopen
         self.embeddings = embeddings
         self.collection_name = collection
@@ -204,7 +218,9 @@ class ChunkStore:
     def _open_all(self) -> None:
         collection = self.collection_name
         try:
-            self._chunks = self._open(collection, kind="chunks")
+            self._chunks = self._open(collection, kind="chunks")  # shard 0
+            self._store_id = str(self._chunks.id)
+            self._shards: dict[int, Collection] = {}
             self._articles = self._open(f"{collection}-articles", kind="articles")
             self._state = self._open(f"{collection}-state", kind="state")
             self._annotations: AnnotationTable = self._sqlite_annotations or ChromaAnnotations(
@@ -215,6 +231,51 @@ class ChunkStore:
             raise
         except Exception as exc:
             raise StoreError(f"cannot open Chroma collection {collection!r}: {exc}") from exc
+
+    # ------------------------------------------------------------------ shards
+    def _shard(self, number: int) -> Collection:
+        """Chunk shard ``number``, opened (or created) on first use in this process."""
+        if number == 0:
+            return self._chunks
+        found = self._shards.get(number)
+        if found is None:
+            found = self._open(f"{self.collection_name}-chunks-{number}", kind="chunks")
+            self._shards[number] = found
+        return found
+
+    def _shard_state(self) -> tuple[int, int] | None:
+        """(current shard, chunks placed in it); None for a store from before shards."""
+        result = self._state.get(ids=[_SHARD_ID], include=["metadatas"])
+        metas = result["metadatas"] or []
+        if not metas:
+            return None
+        meta = metas[0] or {}
+        return _int(meta.get("shard")), _int(meta.get("chunks"))
+
+    def _shard_numbers(self) -> range:
+        """Every shard that may hold chunks (readers of all chunks: a rebuild, counts, a migration)."""
+        state = self._shard_state()
+        return range((state[0] if state else 0) + 1)
+
+    def _place(self, chunks: int) -> int:
+        """The shard for new articles' ``chunks``: the current one, or the next once it is full.
+
+        Written before the chunks are: a crash after it only over-counts a shard's fill.
+        """
+        state = self._shard_state()
+        shard, filled = state if state is not None else (0, self._chunks.count())  # counted once, then recorded
+        if filled and filled + chunks > self.shard_chunks:
+            shard, filled = shard + 1, 0
+        vector = np.zeros((1, 1), dtype=np.float32)
+        self._state.upsert(ids=[_SHARD_ID], embeddings=vector, metadatas=[{"shard": shard, "chunks": filled + chunks}])
+        return shard
+
+    def _by_shard(self, article_ids: Iterable[str]) -> dict[int, list[str]]:
+        """These articles grouped by the shard their records name (unknown ids left out)."""
+        grouped: dict[int, list[str]] = {}
+        for rid, record in self.get_records(list(dict.fromkeys(article_ids))).items():
+            grouped.setdefault(record.shard, []).append(rid)
+        return grouped
 
     @property
     def _legacy_annotations_name(self) -> str:
@@ -342,10 +403,9 @@ class ChunkStore:
         if not articles:
             return
         previous = self._articles.get(ids=[a.id for a in articles], include=["metadatas"])
-        also_in = {
-            rid: str((meta or {}).get("also_in") or "[]")
-            for rid, meta in zip(previous["ids"], previous["metadatas"] or [], strict=True)
-        }
+        before = {rid: meta or {} for rid, meta in zip(previous["ids"], previous["metadatas"] or [], strict=True)}
+        also_in = {rid: str(meta.get("also_in") or "[]") for rid, meta in before.items()}
+        shards = self._shards_for(articles, chunk_counts, before)
         # The body goes in with the complete record only: chromadb indexes every document's
         # words, and a pending record's body is never read (an upsert without documents keeps
         # the stored one, so a re-ingest interrupted here still has the old text).
@@ -366,13 +426,24 @@ class ChunkStore:
                     "also_in": also_in.get(a.id, "[]"),
                     "seq": seq,
                     "guid": a.guid or "",
+                    "shard": shards[a.id],
                 }
                 for a, n in zip(articles, chunk_counts, strict=True)
             ],
         )
 
+    def _shards_for(
+        self, articles: Sequence[Article], chunk_counts: Sequence[int], before: dict[str, Any]
+    ) -> dict[str, int]:
+        """A stored article keeps its shard (so its old chunks are deleted where they are); new ones are placed."""
+        new = [(a, n) for a, n in zip(articles, chunk_counts, strict=True) if a.id not in before]
+        placed = self._place(sum(n for _, n in new)) if new else 0
+        return {a.id: _int(before[a.id].get("shard")) if a.id in before else placed for a in articles}
+
     def record_duplicate(self, article: Article, vector: np.ndarray, canonical_id: str, seq: int) -> None:
         """Keep a near-duplicate as a record pointing at its canonical story; index no chunks."""
+        stored = self.get_records([article.id]).get(article.id)
+        current = self._shard_state()
         meta: dict[str, Any] = {
             **article_metadata(article),
             "status": STATUS_DUPLICATE,
@@ -384,6 +455,7 @@ class ChunkStore:
             "also_in": "[]",
             "seq": seq,
             "guid": article.guid or "",
+            "shard": stored.shard if stored is not None else (current[0] if current else 0),
         }
         self._articles.upsert(ids=[article.id], embeddings=[vector.tolist()], documents=[""], metadatas=[meta])
         self.delete_chunks([article.id])
@@ -408,8 +480,8 @@ class ChunkStore:
         """These articles' chunks and their annotations (a chunk's parse never outlives it)."""
         ids = list(article_ids)
         if ids:
-            where = cast(Where, {"article_id": {"$in": ids}})
-            self._chunks.delete(where=where)
+            for shard, in_shard in self._by_shard(ids).items():
+                self._shard(shard).delete(where=cast(Where, {"article_id": {"$in": in_shard}}))
             self._annotations.delete_articles(ids)
 
     # ------------------------------------------------------------------ annotations
@@ -425,16 +497,18 @@ class ChunkStore:
         """Forget these chunks' parses (the chunks stay; the next ingest parses them again)."""
         self._annotations.delete_chunks(chunk_ids)
 
-    def annotations_complete(self, pipeline: str) -> bool:
+    def annotations_complete(self, pipeline: str, chunk_count: int | None = None) -> bool:
         """As many parses as chunks, all made by ``pipeline``: cheap reads, so a repair on every
-        ingest does not list every chunk id."""
-        return self._annotations.count() == self._chunks.count() and self._annotations.all_by(pipeline)
+        ingest does not list every chunk id. ``chunk_count`` from a caller that knows it (the
+        lexical index) spares opening every shard."""
+        chunks = self.chunk_count() if chunk_count is None else chunk_count
+        return self._annotations.count() == chunks and self._annotations.all_by(pipeline)
 
     def unannotated_chunk_ids(self, pipeline: str) -> list[str]:
         """Chunks with no parse by ``pipeline``: stored before annotations existed, or by another model."""
-        chunk_ids = self._chunks.get(include=[])["ids"]
         done = self._annotations.ids_by(pipeline)
-        return [cid for cid in chunk_ids if cid not in done]
+        every = (cid for shard in self._shard_numbers() for cid in self._shard(shard).get(include=[])["ids"])
+        return [cid for cid in every if cid not in done]
 
     def migrate_annotations(self) -> int:
         """Move parses an older version kept in the ``<collection>-annotations`` Chroma collection into
@@ -454,10 +528,21 @@ class ChunkStore:
         return copied
 
     def upsert_chunks(self, items: Sequence[tuple[Article, Chunk]], vectors: np.ndarray) -> None:
+        """Into the shard each article's record names (the current shard for an article with no record)."""
+        shard_of = {rid: r.shard for rid, r in self.get_records(list(dict.fromkeys(a.id for a, _ in items))).items()}
+        current = self._shard_state()
+        rows_by_shard: dict[int, list[int]] = {}
+        for row, (article, _) in enumerate(items):
+            shard = shard_of.get(article.id, current[0] if current else 0)
+            rows_by_shard.setdefault(shard, []).append(row)
+        for shard, rows in rows_by_shard.items():
+            self._upsert_rows(self._shard(shard), [items[i] for i in rows], vectors[rows])
+
+    def _upsert_rows(self, shard: Collection, items: Sequence[tuple[Article, Chunk]], vectors: np.ndarray) -> None:
         batch = max(1, min(self._client.get_max_batch_size(), 4000))
         for start in range(0, len(items), batch):
             part = items[start : start + batch]
-            self._chunks.upsert(
+            shard.upsert(
                 ids=[c.id for _, c in part],
                 embeddings=vectors[start : start + batch],
                 documents=[c.text for _, c in part],
@@ -475,8 +560,8 @@ class ChunkStore:
 
     @property
     def store_id(self) -> str:
-        """Identifies this chunk collection (a lexical index built from another one is rebuilt)."""
-        return str(self._chunks.id)
+        """Identifies this store by its first chunk shard (a lexical index built from another one is rebuilt)."""
+        return self._store_id
 
     def generation(self) -> int:
         """The last committed ingest batch (0: none). One small read, fresh across processes and servers."""
@@ -504,42 +589,56 @@ class ChunkStore:
         self._fresh_vectors()
         out: list[ChunkRecord] = []
         matrices: list[np.ndarray] = []
-        ids = list(dict.fromkeys(article_ids))
-        for start in range(0, len(ids), 500):
-            where = cast(Where, {"article_id": {"$in": ids[start : start + 500]}})
-            result = self._chunks.get(where=where, include=["documents", "metadatas", "embeddings"])
-            records, vectors = _records_and_vectors(result)
-            out.extend(records)
-            matrices.append(vectors)
+        for shard, ids in self._by_shard(article_ids).items():
+            for start in range(0, len(ids), 500):
+                where = cast(Where, {"article_id": {"$in": ids[start : start + 500]}})
+                result = self._shard(shard).get(where=where, include=["documents", "metadatas", "embeddings"])
+                records, vectors = _records_and_vectors(result)
+                out.extend(records)
+                if records:
+                    matrices.append(vectors)
         return out, (np.concatenate(matrices) if matrices else np.zeros((0, 1), dtype=np.float32))
 
     def iter_chunks(self, page: int = 2000) -> Iterator[tuple[list[ChunkRecord], np.ndarray]]:
         """Every chunk with its vector, ``page`` at a time (a rebuild never holds the corpus in memory)."""
         self._fresh_vectors()
-        offset = 0
-        while True:
-            result = self._chunks.get(limit=page, offset=offset, include=["documents", "metadatas", "embeddings"])
-            if not result["ids"]:
-                return
-            yield _records_and_vectors(result)
-            offset += len(result["ids"])
+        for shard in self._shard_numbers():
+            offset = 0
+            while True:
+                result = self._shard(shard).get(
+                    limit=page, offset=offset, include=["documents", "metadatas", "embeddings"]
+                )
+                if not result["ids"]:
+                    break
+                yield _records_and_vectors(result)
+                offset += len(result["ids"])
 
     def chunk_count(self) -> int:
-        return self._chunks.count()
+        """Chunks in every shard (opens each: for reports and tests, not for a path run per ingest)."""
+        return sum(self._shard(shard).count() for shard in self._shard_numbers())
+
+    def shard_count(self) -> int:
+        """How many chunk shards the store has opened so far."""
+        return len(self._shard_numbers())
 
     def chunks(self, with_vectors: bool = False) -> tuple[list[ChunkRecord], np.ndarray | None]:
         """Every chunk, and (optionally) their vectors as one matrix in the same order."""
         include: list[str] = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
-        result = self._chunks.get(include=include)  # type: ignore[arg-type]
-        records = [
-            _chunk_from_meta(cid, doc or "", dict(meta or {}))
-            for cid, doc, meta in zip(result["ids"], result["documents"] or [], result["metadatas"] or [], strict=True)
-        ]
-        vectors = None
-        if with_vectors:
-            raw = result["embeddings"]
-            vectors = np.asarray(raw if raw is not None else np.zeros((0, 384)), dtype=np.float32)
-        return records, vectors
+        records: list[ChunkRecord] = []
+        matrices: list[np.ndarray] = []
+        for shard in self._shard_numbers():
+            result = self._shard(shard).get(include=include)  # type: ignore[arg-type]
+            records += [
+                _chunk_from_meta(cid, doc or "", dict(meta or {}))
+                for cid, doc, meta in zip(
+                    result["ids"], result["documents"] or [], result["metadatas"] or [], strict=True
+                )
+            ]
+            if with_vectors and result["embeddings"] is not None and len(result["embeddings"]):
+                matrices.append(np.asarray(result["embeddings"], dtype=np.float32))
+        if not with_vectors:
+            return records, None
+        return records, np.concatenate(matrices) if matrices else np.zeros((0, 384), dtype=np.float32)
 
     def dense_search(
         self, vector: np.ndarray, n: int, article_ids: Sequence[str] | None = None
@@ -548,24 +647,30 @@ class ChunkStore:
         if article_ids is not None and not article_ids:
             return []
         where = cast(Where, {"article_id": {"$in": list(article_ids)}}) if article_ids is not None else None
-        result = self._chunks.query(
-            query_embeddings=[vector.tolist()],
-            n_results=n,
-            where=where,
-            include=["distances"],
-        )
-        distances = (result["distances"] or [[]])[0]
-        return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], distances, strict=True)]
+        found: list[tuple[str, float]] = []
+        for shard in self._shard_numbers():
+            result = self._shard(shard).query(
+                query_embeddings=[vector.tolist()],
+                n_results=n,
+                where=where,
+                include=["distances"],
+            )
+            distances = (result["distances"] or [[]])[0]
+            found += [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], distances, strict=True)]
+        return sorted(found, key=lambda hit: -hit[1])[:n]
 
     def chunks_by_id(self, chunk_ids: Sequence[str]) -> dict[str, ChunkRecord]:
         """These chunks (text and metadata) by id; unknown ids are left out."""
-        if not chunk_ids:
-            return {}
-        result = self._chunks.get(ids=list(chunk_ids), include=["documents", "metadatas"])
-        return {
-            cid: _chunk_from_meta(cid, doc or "", dict(meta or {}))
-            for cid, doc, meta in zip(result["ids"], result["documents"] or [], result["metadatas"] or [], strict=True)
-        }
+        found: dict[str, ChunkRecord] = {}
+        wanted = list(dict.fromkeys(chunk_ids))
+        for shard in self._shard_numbers() if wanted else ():
+            result = self._shard(shard).get(ids=wanted, include=["documents", "metadatas"])
+            for cid, doc, meta in zip(result["ids"], result["documents"] or [], result["metadatas"] or [], strict=True):
+                found[cid] = _chunk_from_meta(cid, doc or "", dict(meta or {}))
+            wanted = [cid for cid in wanted if cid not in found]
+            if not wanted:
+                break
+        return found
 
     def first_chunks(self, start: datetime, end: datetime, max_index: int) -> tuple[list[ChunkRecord], np.ndarray]:
         """Chunks ``0..max_index-1`` of articles published in ``[start, end)``, with their vectors."""
@@ -574,14 +679,15 @@ class ChunkStore:
             Where,
             {"$and": [*_published_between(start, end), {"chunk_index": {"$lt": max_index}}]},
         )
-        result = self._chunks.get(where=where, include=["documents", "metadatas", "embeddings"])
-        records = [
-            _chunk_from_meta(cid, doc or "", dict(meta or {}))
-            for cid, doc, meta in zip(result["ids"], result["documents"] or [], result["metadatas"] or [], strict=True)
-        ]
-        raw = result["embeddings"] if result["embeddings"] is not None else []
-        vectors = np.asarray([np.asarray(v, dtype=np.float32) for v in raw], dtype=np.float32)
-        return records, vectors.reshape(len(records), -1) if len(records) else np.zeros((0, 1), dtype=np.float32)
+        records: list[ChunkRecord] = []
+        matrices: list[np.ndarray] = []
+        for shard in self._shard_numbers():
+            result = self._shard(shard).get(where=where, include=["documents", "metadatas", "embeddings"])
+            found, vectors = _records_and_vectors(result)
+            records += found
+            if found:
+                matrices.append(vectors)
+        return records, np.concatenate(matrices) if matrices else np.zeros((0, 1), dtype=np.float32)
 
     # ------------------------------------------------------------------ articles
     def article_count(self) -> int:
@@ -724,4 +830,5 @@ def _record_from_meta(rid: str, meta: dict[str, Any]) -> ArticleRecord:
         copies=_copies(meta.get("also_in")),
         seq=_int(meta.get("seq")),
         guid=str(meta.get("guid") or "") or None,
+        shard=_int(meta.get("shard")),
     )

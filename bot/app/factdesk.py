@@ -347,7 +347,7 @@ def open_store(settings: Settings, embeddings: NamedEmbeddings) -> ChunkStore:
     """The Chroma store; an embedded one can reopen itself when another process wrote to it."""
     client = make_client(settings.chroma_dir, settings.chroma_host, settings.chroma_port, settings.chroma_ssl)
     reopen = None if settings.chroma_host else (lambda: make_client(settings.chroma_dir, fresh=True))
-    return ChunkStore(client, settings.collection, embeddings, reopen=reopen)
+    return ChunkStore(client, settings.collection, embeddings, reopen=reopen, shard_chunks=settings.chunk_shard_size)
 
 
 def open_lexical(settings: Settings) -> LexicalIndex:

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     embedding_threads: int = Field(0, ge=0, description="onnxruntime threads; 0 = all cores.")
     embedding_window: int = Field(128, ge=16, le=256, description="WordPiece tokens embedded per text window.")
     embedding_max_windows: int = Field(1, ge=1, le=8, description="Windows per text (mean-pooled).")
+    chunk_shard_size: int = Field(
+        20_000,
+        ge=1,
+        description="Chunks per Chroma collection shard: an ingest opens only the shard it writes to.",
+    )
     annotate_at_ingest: bool = Field(
         True, description="Parse chunks with spaCy at ingest, read those parses when answering; else parse when asked."
     )
