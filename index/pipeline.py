@@ -291,6 +291,7 @@ class Indexer:
         chunk_rows = [i for i, (a, _) in enumerate(pairs) if a.id in kept_ids]
 
         seq = self.store.generation() + 1
+        self.store.begin_batch(seq)
         self.store.mark(kept, kept_vectors, STATUS_PENDING, counts, seq)
         self.store.delete_chunks(a.id for a in kept if a.id in existing)
         self.store.upsert_chunks([pairs[i] for i in chunk_rows], vectors[chunk_rows])

@@ -15,7 +15,7 @@ from bot.core.errors import StoreError
 from bot.core.settings import Settings
 from index.embeddings import LocalMiniLMEmbeddings
 from index.lexical import LexicalIndex
-from tests.conftest import REPO, app_for
+from tests.conftest import REPO, Untouchable, app_for
 from tests.integration.test_index_store import BODY, ingest, lexical_ids, write
 
 
@@ -181,3 +181,33 @@ def test_a_long_running_reader_sees_another_processes_ingest(
     assert found and "district 7" in found[0].text, "the next question sees the other process's article"
     since = reader.store.complete_articles_since(datetime(2000, 1, 1, tzinfo=UTC))  # vectors, as digests read them
     assert any("district 7" in a.body and a.vector.shape == (384,) for a in since)
+
+
+def test_a_repair_after_a_finished_ingest_scans_no_article_records(
+    settings: Settings, embeddings: LocalMiniLMEmbeddings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check every ingest and catch-up makes first is two small state reads, not a scan of every record."""
+    folder = tmp_path / "in"
+    _stories(folder, 2)
+    ingest(settings, embeddings, folder)
+    app = app_for(settings, embeddings)
+    generation = app.store.generation()
+    assert app.store.records_since(generation - 1), "records of the last batch are found"
+    monkeypatch.setattr(app.store, "_articles", Untouchable("the article collection"))
+    assert app.store.records_since(generation) == []
+    app.indexer.repair()
+
+
+def test_a_batch_begun_but_not_announced_is_still_found(
+    settings: Settings, embeddings: LocalMiniLMEmbeddings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "in"
+    _stories(folder, 2)
+    ingest(settings, embeddings, folder)
+    _stories(folder, 1, start=2)
+    app = app_for(settings, embeddings)
+    generation = app.store.generation()
+    monkeypatch.setattr(type(app.store), "set_generation", lambda self, seq: None)  # dies before announcing
+    app.indexer.ingest([str(folder)], None, settings.max_source_bytes)
+    assert app.store.generation() == generation
+    assert [r.title for r in app.store.records_since(generation)] == ["District 2 council approves its budget"]
