@@ -1,1 +1,1 @@
-"""Prompt templates (YAML, validated by bot.core.prompts). A package only so that the wheel installs the folder beside bot/."""
+"""Prompt templates (YAML, validated by bot.core.prompts); a package only so the wheel installs the folder."""

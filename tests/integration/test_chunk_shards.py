@@ -11,15 +11,7 @@ from index.embeddings import LocalMiniLMEmbeddings
 from index.lexical import LexicalIndex
 from index.store import _SHARD_ID
 from tests.conftest import Untouchable, app_for
-from tests.integration.test_index_store import ingest, lexical_ids, write
-
-
-def story(i: int) -> str:
-    """A story of its own (a shared template would make them near-duplicates of each other)."""
-    return " ".join(
-        f"Report {i}-{k}: district {i} council approved item {100 * i + k} with {i + k} votes in favour."
-        for k in range(14)
-    )
+from tests.integration.test_index_store import ingest, lexical_ids, story, write
 
 
 @pytest.fixture
@@ -33,13 +25,19 @@ def ingest_one(settings: Settings, embeddings: LocalMiniLMEmbeddings, folder: Pa
     assert counts["added"] + counts["updated"] == 1, counts
 
 
+def ingest_stories(settings: Settings, embeddings: LocalMiniLMEmbeddings, tmp_path: Path, count: int) -> Path:
+    """Ingest stories 0..count-1 one at a time (each ingest may open a shard); returns their folder."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(count):
+        ingest_one(settings, embeddings, folder, i)
+    return folder
+
+
 def test_new_articles_fill_shards_and_readers_see_them_all(
     small_shards: Settings, embeddings: LocalMiniLMEmbeddings, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for i in range(4):
-        ingest_one(small_shards, embeddings, folder, i)
+    ingest_stories(small_shards, embeddings, tmp_path, 4)
     store = app_for(small_shards, embeddings).store
     records = store.get_records()
     assert store.shard_count() >= 3, "each ingest found the current shard full and opened the next"
@@ -60,10 +58,7 @@ def test_new_articles_fill_shards_and_readers_see_them_all(
 def test_a_changed_article_is_rewritten_in_its_own_shard(
     small_shards: Settings, embeddings: LocalMiniLMEmbeddings, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for i in range(3):
-        ingest_one(small_shards, embeddings, folder, i)
+    folder = ingest_stories(small_shards, embeddings, tmp_path, 3)
     before = app_for(small_shards, embeddings).store
     first = next(r for r in before.get_records().values() if r.title.startswith("District 0"))
     assert first.shard == 0 and before.shard_count() >= 2
@@ -79,10 +74,7 @@ def test_a_changed_article_is_rewritten_in_its_own_shard(
 def test_an_ingest_of_new_articles_never_opens_a_full_shard(
     small_shards: Settings, embeddings: LocalMiniLMEmbeddings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for i in range(3):
-        ingest_one(small_shards, embeddings, folder, i)
+    folder = ingest_stories(small_shards, embeddings, tmp_path, 3)
     app = app_for(small_shards, embeddings)
     current = app.store.shard_count() - 1
     opened: list[int] = []
@@ -104,10 +96,7 @@ def test_an_ingest_of_new_articles_never_opens_a_full_shard(
 def test_a_store_from_before_shards_keeps_its_chunks_in_shard_0(
     settings: Settings, embeddings: LocalMiniLMEmbeddings, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for i in range(2):
-        ingest_one(settings, embeddings, folder, i)
+    folder = ingest_stories(settings, embeddings, tmp_path, 2)
     store = app_for(settings, embeddings).store
     # What an older version wrote: no shard state, no shard on the records.
     store._state.delete(ids=[_SHARD_ID])

@@ -16,25 +16,27 @@ from bot.core.settings import Settings
 from index.embeddings import LocalMiniLMEmbeddings
 from index.lexical import LexicalIndex
 from tests.conftest import REPO, Untouchable, app_for
-from tests.integration.test_index_store import BODY, ingest, lexical_ids, write
+from tests.integration.test_index_store import BODY, ingest, lexical_ids, story, write
 
 
 def _stories(folder: Path, n: int, start: int = 0) -> None:
     folder.mkdir(exist_ok=True)
     for i in range(start, start + n):
-        body = " ".join(
-            f"Report {i}-{k}: district {i} council approved item {100 * i + k} with {i + k} votes in favour."
-            for k in range(6)
-        )
-        write(folder, f"story{i}", f"District {i} council approves its budget", body=body)
+        write(folder, f"story{i}", f"District {i} council approves its budget", body=story(i, sentences=6))
+
+
+def _ingested(settings: Settings, embeddings: LocalMiniLMEmbeddings, tmp_path: Path, n: int) -> Path:
+    """A folder of n stories, ingested; returns the folder."""
+    folder = tmp_path / "in"
+    _stories(folder, n)
+    ingest(settings, embeddings, folder)
+    return folder
 
 
 def test_a_failure_before_the_lexical_commit_is_caught_up_on_rerun(
     settings: Settings, embeddings: LocalMiniLMEmbeddings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    folder = tmp_path / "in"
-    _stories(folder, 3)
-    ingest(settings, embeddings, folder)
+    folder = _ingested(settings, embeddings, tmp_path, 3)
     _stories(folder, 2, start=3)
 
     def crash(*args: object, **kwargs: object) -> None:
@@ -60,9 +62,7 @@ def test_a_failure_before_the_lexical_commit_is_caught_up_on_rerun(
 def test_a_reader_catches_up_when_the_lexical_index_is_behind(
     settings: Settings, embeddings: LocalMiniLMEmbeddings, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "in"
-    _stories(folder, 2)
-    ingest(settings, embeddings, folder)
+    _ingested(settings, embeddings, tmp_path, 2)
     state = settings.lexical_dir / "state.json"
     raw = json.loads(state.read_text())
     raw["generation"] = 0  # as if the last batch's lexical commit never happened
@@ -75,9 +75,7 @@ def test_a_reader_catches_up_when_the_lexical_index_is_behind(
 def test_the_old_bm25_sidecar_is_removed_and_the_index_built_from_the_store(
     settings: Settings, embeddings: LocalMiniLMEmbeddings, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "in"
-    _stories(folder, 2)
-    ingest(settings, embeddings, folder)
+    _ingested(settings, embeddings, tmp_path, 2)
     store = app_for(settings, embeddings).store
     import shutil
 
@@ -187,9 +185,7 @@ def test_a_repair_after_a_finished_ingest_scans_no_article_records(
     settings: Settings, embeddings: LocalMiniLMEmbeddings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The check every ingest and catch-up makes first is two small state reads, not a scan of every record."""
-    folder = tmp_path / "in"
-    _stories(folder, 2)
-    ingest(settings, embeddings, folder)
+    _ingested(settings, embeddings, tmp_path, 2)
     app = app_for(settings, embeddings)
     generation = app.store.generation()
     assert app.store.records_since(generation - 1), "records of the last batch are found"
@@ -201,9 +197,7 @@ def test_a_repair_after_a_finished_ingest_scans_no_article_records(
 def test_a_batch_begun_but_not_announced_is_still_found(
     settings: Settings, embeddings: LocalMiniLMEmbeddings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    folder = tmp_path / "in"
-    _stories(folder, 2)
-    ingest(settings, embeddings, folder)
+    folder = _ingested(settings, embeddings, tmp_path, 2)
     _stories(folder, 1, start=2)
     app = app_for(settings, embeddings)
     generation = app.store.generation()

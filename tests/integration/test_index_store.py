@@ -45,6 +45,14 @@ def write(folder: Path, name: str, title: str, body: str = BODY, outlet: str = "
     return path
 
 
+def story(i: int, sentences: int = 14) -> str:
+    """A story of its own (a shared template would make them near-duplicates of each other)."""
+    return " ".join(
+        f"Report {i}-{k}: district {i} council approved item {100 * i + k} with {i + k} votes in favour."
+        for k in range(sentences)
+    )
+
+
 def ingest(settings: Settings, embeddings: LocalMiniLMEmbeddings, *sources: Path) -> dict[str, int]:
     app = app_for(settings, embeddings)
     report = app.indexer.ingest([str(s) for s in sources], None, settings.max_source_bytes)
@@ -201,12 +209,7 @@ def test_kill_9_mid_ingest_then_rerun_is_consistent(
     folder = tmp_path / "in"
     folder.mkdir()
     for i in range(10):
-        # Distinct stories (a shared template would make them near-duplicates of each other).
-        body = " ".join(
-            f"Report {i}-{k}: district {i} council approved item {100 * i + k} with {i + k} votes in favour."
-            for k in range(14)
-        )
-        write(folder, f"story{i}", f"District {i} council approves its budget", body=body)
+        write(folder, f"story{i}", f"District {i} council approves its budget", body=story(i))
     proc = subprocess.run(
         [sys.executable, "-c", CRASHING_INGEST, str(settings.data_dir), str(folder)],
         cwd=REPO,
