@@ -145,6 +145,7 @@ class Indexer:
         started = time.perf_counter()
         report = IngestReport()
         self.repair()
+        self.store.prepare_writes()
 
         def emit(result: ItemResult) -> None:
             report.items.append(result)

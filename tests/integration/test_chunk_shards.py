@@ -9,7 +9,7 @@ import pytest
 from bot.core.settings import Settings, load_settings
 from index.embeddings import LocalMiniLMEmbeddings
 from index.lexical import LexicalIndex
-from index.store import _SHARD_ID
+from index.store import _SHARD_ID, HNSW_SYNC_THRESHOLD, ChunkStore
 from tests.conftest import Untouchable, app_for
 from tests.integration.test_index_store import ingest, lexical_ids, story, write
 
@@ -115,3 +115,27 @@ def test_a_store_from_before_shards_keeps_its_chunks_in_shard_0(
     assert records["District 0 council approves its budget"].shard == 0
     assert store.chunk_count() == sum(r.chunk_count for r in records.values()) >= chunks_before
     assert all("in favour" not in c.text for c in store.chunks()[0] if c.title.startswith("District 0"))
+
+
+def _sync_thresholds(store: ChunkStore, shard: int) -> dict[str, int]:
+    names = [store._articles.name, store._state.name, store._shard(shard).name]
+    return {name: store._client.get_collection(name).configuration["hnsw"]["sync_threshold"] for name in names}
+
+
+def test_written_collections_save_their_hnsw_index_every_hundred_writes(
+    small_shards: Settings, embeddings: LocalMiniLMEmbeddings, tmp_path: Path
+) -> None:
+    """Whoever opens a collection replays the writes its saved HNSW index lacks: at most 100 of them."""
+    folder = ingest_stories(small_shards, embeddings, tmp_path, 2)
+    store = app_for(small_shards, embeddings).store
+    first = next(r for r in store.get_records().values() if r.title.startswith("District 0"))
+    newest = store.shard_count() - 1
+    assert newest != first.shard
+    assert set(_sync_thresholds(store, newest).values()) == {HNSW_SYNC_THRESHOLD}, "new collections are made so"
+    for name in _sync_thresholds(store, first.shard) | _sync_thresholds(store, newest):
+        # as Chroma's default left collections made before this setting existed
+        store._client.get_collection(name).modify(configuration={"hnsw": {"sync_threshold": 1000}})
+    ingest_one(small_shards, embeddings, folder, 0, body=story(0).replace("votes in favour", "votes against"))
+    after = app_for(small_shards, embeddings).store
+    assert set(_sync_thresholds(after, first.shard).values()) == {HNSW_SYNC_THRESHOLD}, "what the ingest wrote"
+    assert _sync_thresholds(after, newest)[after._shard(newest).name] == 1000, "a shard it did not write is left"
