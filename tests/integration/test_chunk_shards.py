@@ -9,7 +9,7 @@ import pytest
 from bot.core.settings import Settings, load_settings
 from index.embeddings import LocalMiniLMEmbeddings
 from index.lexical import LexicalIndex
-from index.store import _SHARD_ID, HNSW_SYNC_THRESHOLD, ChunkStore
+from index.store import _SHARD_ID, HNSW_SYNC_THRESHOLD, ArticleRecord, ChunkStore
 from tests.conftest import Untouchable, app_for
 from tests.integration.test_index_store import ingest, lexical_ids, story, write
 
@@ -23,6 +23,24 @@ def ingest_one(settings: Settings, embeddings: LocalMiniLMEmbeddings, folder: Pa
     path = write(folder, f"story{i}", f"District {i} council approves its budget", body=body or story(i))
     counts = ingest(settings, embeddings, path)
     assert counts["added"] + counts["updated"] == 1, counts
+
+
+def stories_in_shards(
+    settings: Settings, embeddings: LocalMiniLMEmbeddings, tmp_path: Path, count: int
+) -> tuple[Path, ChunkStore, ArticleRecord]:
+    """``count`` stories ingested one at a time: their folder, the store, and story 0's record."""
+    folder = ingest_stories(settings, embeddings, tmp_path, count)
+    store = app_for(settings, embeddings).store
+    return folder, store, story_zero(store)
+
+
+def story_zero(store: ChunkStore) -> ArticleRecord:
+    return next(r for r in store.get_records().values() if r.title.startswith("District 0"))
+
+
+def revise_story_zero(settings: Settings, embeddings: LocalMiniLMEmbeddings, folder: Path) -> None:
+    """Re-ingest story 0 with its votes changed: an update in place, in the shard it was written to."""
+    ingest_one(settings, embeddings, folder, 0, body=story(0).replace("votes in favour", "votes against"))
 
 
 def ingest_stories(settings: Settings, embeddings: LocalMiniLMEmbeddings, tmp_path: Path, count: int) -> Path:
@@ -50,7 +68,7 @@ def test_new_articles_fill_shards_and_readers_see_them_all(
     fresh = LexicalIndex(tmp_path / "rebuilt")
     fresh.rebuild(store)  # reads every shard, page by page
     assert lexical_ids(fresh) == ids
-    first = next(r for r in records.values() if r.title.startswith("District 0"))
+    first = story_zero(store)
     assert {c.id for c in store.chunks_of([first.id])[0]} == {c.id for c in chunks if c.article_id == first.id}
     assert set(store.chunks_by_id(ids)) == set(ids)
 
@@ -58,11 +76,9 @@ def test_new_articles_fill_shards_and_readers_see_them_all(
 def test_a_changed_article_is_rewritten_in_its_own_shard(
     small_shards: Settings, embeddings: LocalMiniLMEmbeddings, tmp_path: Path
 ) -> None:
-    folder = ingest_stories(small_shards, embeddings, tmp_path, 3)
-    before = app_for(small_shards, embeddings).store
-    first = next(r for r in before.get_records().values() if r.title.startswith("District 0"))
+    folder, before, first = stories_in_shards(small_shards, embeddings, tmp_path, 3)
     assert first.shard == 0 and before.shard_count() >= 2
-    ingest_one(small_shards, embeddings, folder, 0, body=story(0).replace("votes in favour", "votes against"))
+    revise_story_zero(small_shards, embeddings, folder)
     store = app_for(small_shards, embeddings).store
     assert store.get_records([first.id])[first.id].shard == 0
     texts = [c.text for c in store.chunks()[0] if c.article_id == first.id]
@@ -108,7 +124,7 @@ def test_a_store_from_before_shards_keeps_its_chunks_in_shard_0(
 
     small = load_settings(None, data_dir=settings.data_dir, chunk_shard_size=2)
     ingest_one(small, embeddings, folder, 5)  # shard 0 is counted once, found full: a new shard
-    ingest_one(small, embeddings, folder, 0, body=story(0).replace("votes in favour", "votes against"))
+    revise_story_zero(small, embeddings, folder)
     store = app_for(small, embeddings).store
     records = {r.title: r for r in store.get_records().values()}
     assert records["District 5 council approves its budget"].shard == 1
@@ -126,16 +142,14 @@ def test_written_collections_save_their_hnsw_index_every_hundred_writes(
     small_shards: Settings, embeddings: LocalMiniLMEmbeddings, tmp_path: Path
 ) -> None:
     """Whoever opens a collection replays the writes its saved HNSW index lacks: at most 100 of them."""
-    folder = ingest_stories(small_shards, embeddings, tmp_path, 2)
-    store = app_for(small_shards, embeddings).store
-    first = next(r for r in store.get_records().values() if r.title.startswith("District 0"))
+    folder, store, first = stories_in_shards(small_shards, embeddings, tmp_path, 2)
     newest = store.shard_count() - 1
     assert newest != first.shard
     assert set(_sync_thresholds(store, newest).values()) == {HNSW_SYNC_THRESHOLD}, "new collections are made so"
     for name in _sync_thresholds(store, first.shard) | _sync_thresholds(store, newest):
         # as Chroma's default left collections made before this setting existed
         store._client.get_collection(name).modify(configuration={"hnsw": {"sync_threshold": 1000}})
-    ingest_one(small_shards, embeddings, folder, 0, body=story(0).replace("votes in favour", "votes against"))
+    revise_story_zero(small_shards, embeddings, folder)
     after = app_for(small_shards, embeddings).store
     assert set(_sync_thresholds(after, first.shard).values()) == {HNSW_SYNC_THRESHOLD}, "what the ingest wrote"
     assert _sync_thresholds(after, newest)[after._shard(newest).name] == 1000, "a shard it did not write is left"
